@@ -1,0 +1,24 @@
+//! Ringway: a KrakenD-compatible API gateway, thread-per-core on io_uring.
+//!
+//! A request's trip through the code, which is also the order to read it in:
+//!
+//! ```text
+//! server::worker (one monoio runtime per core, own SO_REUSEPORT listener)
+//!   → server::conn (HTTP/1.1 keep-alive loop, server::h1 parse/write)
+//!   → router (match, 404/405/redirects, built-in endpoints)
+//!   → proxy::endpoint (X-Krakend headers, timeout, status rules, rendering)
+//!   → backend (url_pattern → host → pool → client → decode)
+//!   → encoding (KrakenD's JSON wire form) → back up the same path
+//! ```
+//!
+//! Everything a worker needs is built once per worker from the validated [`config::ServiceConfig`]: the router, the
+//! endpoint pipes and the backend connection pools. Nothing mutable is shared between workers.
+
+pub mod config;
+pub mod cli;
+pub mod server;
+pub mod router;
+pub mod proxy;
+pub mod backend;
+pub mod encoding;
+pub mod limits;

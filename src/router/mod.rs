@@ -1,0 +1,1 @@
+//! Route matching: endpoint paths, built-in endpoints, 404/405 answers and redirects.
