@@ -1,1 +1,10 @@
-//! proxy
+//! The endpoint pipe: from a matched route to the response, through the backends.
+//!
+//! Built once per worker from the config (`Endpoint::build`), then called per request.
+
+pub mod backend_call;
+pub mod builtin;
+pub mod endpoint;
+pub mod render;
+
+pub use endpoint::Endpoint;

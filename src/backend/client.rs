@@ -1,0 +1,260 @@
+//! Sending one request to a backend: pooled connection, stale-connection retry, redirects as Go's client follows
+//! them, transparent gzip when the gateway asked for it.
+
+use std::borrow::Cow;
+use std::io::Read as _;
+
+use bytes::Bytes;
+
+use crate::config::{HttpClientConfig, Method};
+use crate::limits::{MAX_BACKEND_BODY, MAX_REDIRECTS};
+
+pub use super::conn::ResponseHead;
+use super::conn::{BodyReader, Conn, HeadError};
+use super::pool::Pool;
+use super::{OutgoingRequest, Target};
+
+/// Why a backend call produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    #[error("dial tcp {addr}: {reason}")]
+    Connect { addr: String, reason: String },
+    #[error("{0}")]
+    Io(String),
+    #[error("context deadline exceeded")]
+    Timeout,
+    #[error("stopped after 10 redirects")]
+    TooManyRedirects,
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// A backend response read to the end.
+#[derive(Debug)]
+pub struct Response {
+    pub head: ResponseHead,
+    /// The body, gunzipped when the gateway asked for gzip.
+    pub body: Bytes,
+    /// Whether `body` was gunzipped here (so `Content-Encoding`/`Content-Length` no longer describe it).
+    pub decoded_gzip: bool,
+    /// The URL that answered (after redirects).
+    pub url: String,
+}
+
+/// A backend response whose body is still on the connection (`no-op` streaming).
+#[derive(Debug)]
+pub struct Streaming {
+    pub head: ResponseHead,
+    pub body: BodyReader,
+    conn: Conn,
+    pool_key: String,
+    /// Whether the body must be gunzipped on the way (the gateway asked for gzip and got it).
+    pub gunzip: bool,
+}
+
+impl Streaming {
+    /// The next piece of the (still encoded) body.
+    pub async fn next(&mut self) -> Result<Option<Bytes>, BackendError> {
+        self.body.next(&mut self.conn).await.map_err(|e| BackendError::Io(e.to_string()))
+    }
+
+    /// Gives the connection back to the pool once the body was read to its end.
+    pub fn finish(self, client: &Client) {
+        if self.body.is_done() && self.head.keep_alive && !client.config.disable_keep_alives {
+            client.pool.put(&self.pool_key, self.conn);
+        }
+    }
+}
+
+/// This worker's HTTP client: settings and its own connection pool.
+#[derive(Debug)]
+pub struct Client {
+    pool: Pool,
+    config: HttpClientConfig,
+}
+
+impl Client {
+    pub fn new(config: HttpClientConfig) -> Self {
+        let pool = Pool::new(config.max_idle_connections_per_host, config.max_idle_connections, config.idle_connection_timeout);
+        Client { pool, config }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Sends `req` and reads the whole response (bounded by [`MAX_BACKEND_BODY`]).
+    pub async fn call(&self, target: &Target, req: &OutgoingRequest) -> Result<Response, BackendError> {
+        let (mut conn, head, key, url) = self.send_following(target, req).await?;
+        let mut reader = BodyReader::new(head.framing);
+        let body = reader.read_all(&mut conn, MAX_BACKEND_BODY).await.map_err(|e| BackendError::Io(e.to_string()))?;
+        if reader.is_done() && head.keep_alive && !self.config.disable_keep_alives {
+            self.pool.put(&key, conn);
+        }
+        let gzip = req.gateway_gzip && is_gzip(&head);
+        let body = if gzip { gunzip(&body)? } else { body };
+        Ok(Response { head, body, decoded_gzip: gzip, url })
+    }
+
+    /// Sends `req` and returns as soon as the response head is in; the caller streams the body.
+    pub async fn call_streaming(&self, target: &Target, req: &OutgoingRequest) -> Result<Streaming, BackendError> {
+        let (conn, head, pool_key, _) = self.send_following(target, req).await?;
+        let gunzip = req.gateway_gzip && is_gzip(&head);
+        Ok(Streaming { body: BodyReader::new(head.framing), head, conn, pool_key, gunzip })
+    }
+
+    /// Sends the request and follows redirects; returns the connection positioned at the final response's body.
+    async fn send_following(&self, target: &Target, req: &OutgoingRequest) -> Result<(Conn, ResponseHead, String, String), BackendError> {
+        let mut target = Cow::Borrowed(target);
+        let mut req = Cow::Borrowed(req);
+        for hop in 0..=MAX_REDIRECTS {
+            let key = target.base.clone();
+            let (mut conn, head) = self.send_once(&target, &req, &key).await?;
+            let location = match head.status {
+                301 | 302 | 303 | 307 | 308 => head.header("location").and_then(|l| std::str::from_utf8(l).ok()).map(str::to_owned),
+                _ => None,
+            };
+            let url = req.url(&target);
+            let Some(location) = location else { return Ok((conn, head, key, url)) };
+            // A 307/308 would have to resend a body the gateway no longer holds for it (Go: no GetBody) → returned.
+            if matches!(head.status, 307 | 308) && req.has_body {
+                return Ok((conn, head, key, url));
+            }
+            if hop == MAX_REDIRECTS {
+                return Err(BackendError::TooManyRedirects);
+            }
+            // Drain the redirect's body so the connection can be reused; a large one just closes it.
+            let mut reader = BodyReader::new(head.framing);
+            if reader.read_all(&mut conn, 64 * 1024).await.is_ok() && reader.is_done() && head.keep_alive {
+                self.pool.put(&key, conn);
+            }
+            let (next_target, path) = resolve_location(&target, &req.path_and_query, &location)?;
+            let mut next = req.as_ref().clone();
+            if matches!(head.status, 301..=303) && !matches!(next.method, Method::Get | Method::Head) {
+                next.method = Method::Get;
+                next.body = Bytes::new();
+                next.has_body = false;
+            }
+            next.path_and_query = path;
+            let same_host = next_target.base == target.base;
+            next.header_block = redirect_headers(&req.header_block, &url, same_host, target.tls && !next_target.tls);
+            target = Cow::Owned(next_target);
+            req = Cow::Owned(next);
+        }
+        Err(BackendError::TooManyRedirects)
+    }
+
+    /// One request/response exchange; a pooled connection that turns out to be closed is replaced once.
+    async fn send_once(&self, target: &Target, req: &OutgoingRequest, key: &str) -> Result<(Conn, ResponseHead), BackendError> {
+        if target.tls {
+            return Err(BackendError::Unsupported(format!(
+                "{}: https backends need client TLS, which this build does not have yet",
+                target.base
+            )));
+        }
+        let mut bytes = Vec::new();
+        req.encode(target, &mut bytes);
+        let is_head = req.method == Method::Head;
+        loop {
+            let mut conn = match self.pool.take(key) {
+                Some(mut c) => {
+                    c.reused = true;
+                    c
+                }
+                None => self.connect(target).await?,
+            };
+            let reused = conn.reused;
+            let (res, back) = conn.write_all(bytes).await;
+            bytes = back;
+            if let Err(e) = res {
+                if reused {
+                    continue;
+                }
+                return Err(BackendError::Io(format!("write to {}: {e}", target.base)));
+            }
+            let head = match self.config.response_header_timeout {
+                Some(t) => match monoio::time::timeout(t, conn.read_head(is_head)).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(BackendError::Io("timeout awaiting response headers".to_owned())),
+                },
+                None => conn.read_head(is_head).await,
+            };
+            match head {
+                Ok(head) => return Ok((conn, head)),
+                Err(HeadError::ClosedBeforeResponse) | Err(HeadError::Io(_, true)) if reused => continue,
+                Err(HeadError::ClosedBeforeResponse) => return Err(BackendError::Io("EOF".to_owned())),
+                Err(HeadError::Io(e, _)) => return Err(BackendError::Io(format!("read from {}: {e}", target.base))),
+                Err(HeadError::Malformed(m)) => return Err(BackendError::Io(format!("{}: {m}", target.base))),
+            }
+        }
+    }
+
+    async fn connect(&self, target: &Target) -> Result<Conn, BackendError> {
+        let addr = target
+            .socket_addr()
+            .map_err(|e| BackendError::Connect { addr: target.authority.clone(), reason: e.to_string() })?;
+        Conn::connect(addr, self.config.dialer_timeout)
+            .await
+            .map_err(|e| BackendError::Connect { addr: addr.to_string(), reason: connect_reason(&e) })
+    }
+}
+
+fn connect_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connect: connection refused".to_owned(),
+        std::io::ErrorKind::TimedOut => "i/o timeout".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+fn is_gzip(head: &ResponseHead) -> bool {
+    head.header("content-encoding").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"))
+}
+
+fn gunzip(body: &[u8]) -> Result<Bytes, BackendError> {
+    let mut out = Vec::with_capacity(body.len() * 4);
+    let mut decoder = flate2::read::GzDecoder::new(body).take(MAX_BACKEND_BODY as u64 + 1);
+    decoder.read_to_end(&mut out).map_err(|e| BackendError::Io(format!("gzip: {e}")))?;
+    if out.len() > MAX_BACKEND_BODY {
+        return Err(BackendError::Io(format!("response body larger than {MAX_BACKEND_BODY} bytes")));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Where a `Location` points: the target to dial and the path to ask for.
+fn resolve_location(current: &Target, current_path: &str, location: &str) -> Result<(Target, String), BackendError> {
+    if let Some(rest) = location.strip_prefix("http://").or_else(|| location.strip_prefix("https://")) {
+        let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+        let scheme = if location.starts_with("https") { "https" } else { "http" };
+        let base = format!("{scheme}://{authority}");
+        let target = if base == current.base { current.clone() } else { Target::parse(&base).map_err(BackendError::Io)? };
+        return Ok((target, path.to_owned()));
+    }
+    if let Some(rest) = location.strip_prefix("//") {
+        return resolve_location(current, current_path, &format!("{}://{rest}", if current.tls { "https" } else { "http" }));
+    }
+    if location.starts_with('/') {
+        return Ok((current.clone(), location.to_owned()));
+    }
+    let dir = current_path.split('?').next().unwrap_or("/");
+    let dir = &dir[..dir.rfind('/').map_or(0, |i| i + 1)];
+    Ok((current.clone(), format!("{dir}{location}")))
+}
+
+/// The headers of a followed redirect: the original ones (minus credentials on a new host), plus `Referer`.
+fn redirect_headers(block: &[u8], previous_url: &str, same_host: bool, https_to_http: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len() + previous_url.len() + 16);
+    for line in block.split_inclusive(|b| *b == b'\n') {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with(b"referer:") || (!same_host && (lower.starts_with(b"authorization:") || lower.starts_with(b"cookie:"))) {
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    if !https_to_http {
+        out.extend_from_slice(b"Referer: ");
+        out.extend_from_slice(previous_url.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}

@@ -1,0 +1,330 @@
+//! One backend connection: the socket, its read buffer, and reading a response head and body off it.
+
+use std::io;
+use std::ops::Range;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::TcpStream;
+use smallvec::SmallVec;
+
+use crate::limits::{MAX_BACKEND_HEAD, MAX_RESPONSE_HEADERS};
+
+/// A connection to a backend.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    pub buf: BytesMut,
+    /// Whether it came from the pool (a failure before any response byte may then be retried once).
+    pub reused: bool,
+}
+
+impl Conn {
+    pub async fn connect(addr: std::net::SocketAddr, timeout: Option<Duration>) -> io::Result<Conn> {
+        let connect = TcpStream::connect_addr(addr);
+        let stream = match timeout {
+            Some(t) => monoio::time::timeout(t, connect)
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("dial tcp {addr}: i/o timeout")))??,
+            None => connect.await?,
+        };
+        stream.set_nodelay(true)?;
+        Ok(Conn { stream, buf: BytesMut::with_capacity(16 * 1024), reused: false })
+    }
+
+    pub async fn write_all(&mut self, data: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let (res, data) = self.stream.write_all(data).await;
+        (res.map(|_| ()), data)
+    }
+
+    /// Reads more bytes into `buf`; `Ok(0)` is end of stream.
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(16 * 1024);
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let (res, buf) = self.stream.read(buf).await;
+        self.buf = buf;
+        res
+    }
+
+    /// Reads a response head, skipping `1xx` interim responses.
+    pub async fn read_head(&mut self, request_is_head: bool) -> Result<ResponseHead, HeadError> {
+        loop {
+            match ResponseHead::parse(&self.buf, request_is_head) {
+                Ok(Some((len, mut head))) => {
+                    let bytes = self.buf.split_to(len).freeze();
+                    if (100..200).contains(&head.status) && head.status != 101 {
+                        continue;
+                    }
+                    head.bytes = bytes;
+                    return Ok(head);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(HeadError::Malformed(e)),
+            }
+            let had = self.buf.len();
+            match self.fill().await {
+                Ok(0) if had == 0 => return Err(HeadError::ClosedBeforeResponse),
+                Ok(0) => return Err(HeadError::Malformed("unexpected EOF reading the response head")),
+                Ok(_) => {}
+                Err(e) if had == 0 => return Err(HeadError::Io(e, true)),
+                Err(e) => return Err(HeadError::Io(e, false)),
+            }
+        }
+    }
+}
+
+/// Why no response head could be read.
+#[derive(Debug)]
+pub enum HeadError {
+    /// The peer closed before sending a byte (a stale keep-alive connection, usually).
+    ClosedBeforeResponse,
+    /// IO error; `true` when nothing had been received yet.
+    Io(io::Error, bool),
+    Malformed(&'static str),
+}
+
+/// How the response body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// A parsed response head, kept as ranges into its bytes.
+#[derive(Debug, Clone)]
+pub struct ResponseHead {
+    bytes: Bytes,
+    pub status: u16,
+    headers: SmallVec<[(Range<u32>, Range<u32>); 16]>,
+    pub framing: Framing,
+    /// Whether the backend lets the connection be reused.
+    pub keep_alive: bool,
+}
+
+impl ResponseHead {
+    fn parse(buf: &[u8], request_is_head: bool) -> Result<Option<(usize, ResponseHead)>, &'static str> {
+        let mut storage = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+        let mut res = httparse::Response::new(&mut storage);
+        let len = match res.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) if buf.len() > MAX_BACKEND_HEAD => return Err("response head too large"),
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => return Err("too many response headers"),
+            Err(_) => return Err("malformed HTTP response"),
+        };
+        let status = res.code.ok_or("malformed HTTP response")?;
+        let version_minor = res.version.unwrap_or(1);
+        let base = buf.as_ptr() as usize;
+        let span = |s: &[u8]| {
+            let start = (s.as_ptr() as usize - base) as u32;
+            start..start + s.len() as u32
+        };
+        let mut head = ResponseHead {
+            bytes: Bytes::new(),
+            status,
+            headers: SmallVec::new(),
+            framing: Framing::UntilClose,
+            keep_alive: version_minor == 1,
+        };
+        let mut length = None;
+        let mut chunked = false;
+        for h in res.headers.iter() {
+            head.headers.push((span(h.name.as_bytes()), span(h.value)));
+            if h.name.eq_ignore_ascii_case("content-length") {
+                let n = std::str::from_utf8(h.value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or("invalid Content-Length in response")?;
+                if length.is_some_and(|l| l != n) {
+                    return Err("conflicting Content-Length in response");
+                }
+                length = Some(n);
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = h.value.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            } else if h.name.eq_ignore_ascii_case("connection") {
+                for t in h.value.split(|b| *b == b',') {
+                    if t.trim_ascii().eq_ignore_ascii_case(b"close") {
+                        head.keep_alive = false;
+                    } else if t.trim_ascii().eq_ignore_ascii_case(b"keep-alive") {
+                        head.keep_alive = true;
+                    }
+                }
+            }
+        }
+        head.framing = if request_is_head || status == 204 || status == 304 || (100..200).contains(&status) {
+            Framing::Empty
+        } else if chunked {
+            Framing::Chunked
+        } else if let Some(n) = length {
+            if n == 0 {
+                Framing::Empty
+            } else {
+                Framing::Length(n)
+            }
+        } else {
+            head.keep_alive = false;
+            Framing::UntilClose
+        };
+        Ok(Some((len, head)))
+    }
+
+    /// First value of a header (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    }
+
+    /// Every header line, in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.headers.iter().map(|(n, v)| {
+            let name = std::str::from_utf8(&self.bytes[n.start as usize..n.end as usize]).unwrap_or("");
+            (name, &self.bytes[v.start as usize..v.end as usize])
+        })
+    }
+}
+
+/// Reads a body off a connection piece by piece, undoing chunked coding.
+#[derive(Debug)]
+pub struct BodyReader {
+    state: BodyState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyState {
+    Length(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkDataEnd,
+    Trailers,
+    UntilClose,
+    Done,
+}
+
+impl BodyReader {
+    pub fn new(framing: Framing) -> Self {
+        let state = match framing {
+            Framing::Empty | Framing::Length(0) => BodyState::Done,
+            Framing::Length(n) => BodyState::Length(n),
+            Framing::Chunked => BodyState::ChunkSize,
+            Framing::UntilClose => BodyState::UntilClose,
+        };
+        BodyReader { state }
+    }
+
+    /// Whether the whole body has been read (so the connection may go back to the pool).
+    pub fn is_done(&self) -> bool {
+        self.state == BodyState::Done
+    }
+
+    /// The next piece of the body, or `None` at its end.
+    pub async fn next(&mut self, conn: &mut Conn) -> io::Result<Option<Bytes>> {
+        loop {
+            match self.state {
+                BodyState::Done => return Ok(None),
+                BodyState::Length(remaining) => {
+                    if conn.buf.is_empty() && conn.fill().await? == 0 {
+                        return Err(eof());
+                    }
+                    let n = (conn.buf.len() as u64).min(remaining) as usize;
+                    let piece = conn.buf.split_to(n).freeze();
+                    self.state = if remaining == n as u64 { BodyState::Done } else { BodyState::Length(remaining - n as u64) };
+                    return Ok(Some(piece));
+                }
+                BodyState::ChunkSize => match crate::server::h1::parse_chunk_size(&conn.buf) {
+                    Ok(Some((0, len))) => {
+                        let _ = conn.buf.split_to(len);
+                        self.state = BodyState::Trailers;
+                    }
+                    Ok(Some((size, len))) => {
+                        let _ = conn.buf.split_to(len);
+                        self.state = BodyState::ChunkData(size);
+                    }
+                    Ok(None) => {
+                        if conn.fill().await? == 0 {
+                            return Err(eof());
+                        }
+                    }
+                    Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidData, "malformed chunked encoding")),
+                },
+                BodyState::ChunkData(remaining) => {
+                    if conn.buf.is_empty() && conn.fill().await? == 0 {
+                        return Err(eof());
+                    }
+                    let n = (conn.buf.len() as u64).min(remaining) as usize;
+                    let piece = conn.buf.split_to(n).freeze();
+                    self.state =
+                        if remaining == n as u64 { BodyState::ChunkDataEnd } else { BodyState::ChunkData(remaining - n as u64) };
+                    return Ok(Some(piece));
+                }
+                BodyState::ChunkDataEnd => {
+                    if conn.buf.len() < 2 {
+                        if conn.fill().await? == 0 {
+                            return Err(eof());
+                        }
+                        continue;
+                    }
+                    if &conn.buf[..2] != b"\r\n" {
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, "malformed chunked encoding"));
+                    }
+                    let _ = conn.buf.split_to(2);
+                    self.state = BodyState::ChunkSize;
+                }
+                BodyState::Trailers => {
+                    // Trailer lines end with an empty line; they are dropped, as Go's client folds them away.
+                    if let Some(pos) = conn.buf.windows(2).position(|w| w == b"\r\n") {
+                        let _ = conn.buf.split_to(pos + 2);
+                        if pos == 0 {
+                            self.state = BodyState::Done;
+                        }
+                    } else if conn.fill().await? == 0 {
+                        return Err(eof());
+                    }
+                }
+                BodyState::UntilClose => {
+                    if conn.buf.is_empty() && conn.fill().await? == 0 {
+                        self.state = BodyState::Done;
+                        return Ok(None);
+                    }
+                    return Ok(Some(conn.buf.split().freeze()));
+                }
+            }
+        }
+    }
+
+    /// Reads the whole remaining body, failing past `limit` bytes.
+    pub async fn read_all(&mut self, conn: &mut Conn, limit: usize) -> io::Result<Bytes> {
+        let mut first: Option<Bytes> = None;
+        let mut acc: Option<BytesMut> = None;
+        while let Some(piece) = self.next(conn).await? {
+            let total = acc.as_ref().map_or(0, |a| a.len()) + first.as_ref().map_or(0, |f| f.len()) + piece.len();
+            if total > limit {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("response body larger than {limit} bytes")));
+            }
+            // A body that arrives in one piece (the common case) is handed on without a copy.
+            match (&mut first, &mut acc) {
+                (None, None) => first = Some(piece),
+                (Some(f), None) => {
+                    let mut a = BytesMut::with_capacity(f.len() + piece.len());
+                    a.extend_from_slice(f);
+                    a.extend_from_slice(&piece);
+                    first = None;
+                    acc = Some(a);
+                }
+                (_, Some(a)) => a.extend_from_slice(&piece),
+            }
+        }
+        Ok(match (first, acc) {
+            (_, Some(a)) => a.freeze(),
+            (Some(f), None) => f,
+            (None, None) => Bytes::new(),
+        })
+    }
+}
+
+fn eof() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected EOF")
+}

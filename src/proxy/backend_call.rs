@@ -1,0 +1,129 @@
+//! One backend of an endpoint: request building, host choice, the call, KrakenD's status rule and decoding.
+
+use bytes::Bytes;
+use sonic_rs::Value;
+
+use crate::backend::balance::Balancer;
+use crate::backend::request::Forwarding;
+use crate::backend::{BackendError, Client, Target};
+use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
+use crate::encoding::json;
+use crate::server::h1::RequestHead;
+
+/// A backend, compiled for one worker.
+#[derive(Debug)]
+pub struct BackendStage {
+    pub config: BackendConfig,
+    pub forwarding: Forwarding,
+    pub balancer: Balancer,
+    /// `url_pattern` in lura's internal form (`/users/{{.Id}}`), for `invalid status code` texts.
+    internal_pattern: String,
+}
+
+/// Why a backend contributed no data.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The error text KrakenD would log or show with `return_error_msg`.
+    pub message: String,
+    /// The backend's answer when the failure is its status code (for `return_error_code`).
+    pub answer: Option<StatusAnswer>,
+}
+
+/// A backend answer with a status other than 200/201.
+#[derive(Debug, Clone)]
+pub struct StatusAnswer {
+    pub status: u16,
+    pub content_type: Option<Bytes>,
+    pub body: Bytes,
+}
+
+impl BackendStage {
+    pub fn build(endpoint: &EndpointConfig, backend: &BackendConfig, client: &HttpClientConfig, worker: usize) -> Result<Self, String> {
+        let targets = backend.hosts.iter().map(|h| Target::parse(h)).collect::<Result<Vec<_>, _>>()?;
+        let count = targets.len().max(1);
+        Ok(BackendStage {
+            forwarding: Forwarding::build(endpoint, backend, client.disable_compression, client.disable_keep_alives),
+            balancer: Balancer::new(targets).with_offset(worker % count),
+            internal_pattern: internal_pattern(endpoint, backend),
+            config: backend.clone(),
+        })
+    }
+
+    /// Calls the backend and decodes its answer. `Ok(None)` is a success without data (a JSON `null`).
+    pub async fn fetch(&self, client: &Client, req: &RequestHead, params: &[String], client_ip: &str, body: Bytes) -> Result<Option<Value>, Failure> {
+        let out = self.forwarding.request(req, params, client_ip, body);
+        if let Some(dir) = &self.config.static_filesystem {
+            let path = out.path_and_query.split('?').next().unwrap_or("/");
+            let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
+                .map_err(|e| Failure { message: e, answer: None })?;
+            return self.decode(&bytes);
+        }
+        let target = self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
+        let res = client.call(target, &out).await.map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
+        if res.head.status != 200 && res.head.status != 201 {
+            return Err(Failure {
+                message: format!("invalid status code {} [{} {}]: {}", res.head.status, out.method.as_str(), self.internal_pattern, res.url),
+                answer: Some(StatusAnswer {
+                    status: res.head.status,
+                    content_type: res.head.header("content-type").map(Bytes::copy_from_slice),
+                    body: res.body,
+                }),
+            });
+        }
+        self.decode(&res.body)
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<Option<Value>, Failure> {
+        let fail = |e: json::DecodeError| Failure { message: e.to_string(), answer: None };
+        match self.config.encoding {
+            BackendEncoding::Json => json::decode_json(body, self.config.is_collection).map_err(fail),
+            BackendEncoding::SafeJson => json::decode_safejson(body).map(Some).map_err(fail),
+            BackendEncoding::String => Ok(Some(json::decode_string(body))),
+            BackendEncoding::Xml | BackendEncoding::Rss | BackendEncoding::NoOp => Err(Failure {
+                message: format!("{:?} decoding is not available in this build", self.config.encoding),
+                answer: None,
+            }),
+        }
+    }
+}
+
+/// Go's `url.Error` text: `Get "http://h/foo": dial tcp …`.
+fn url_error(method: &crate::config::Method, url: &str, e: &BackendError) -> String {
+    match e {
+        BackendError::Timeout => e.to_string(),
+        _ => {
+            let m = method.as_str();
+            format!("{}{} \"{url}\": {e}", &m[..1], m[1..].to_ascii_lowercase())
+        }
+    }
+}
+
+/// lura keeps url patterns as Go templates: `{id}` becomes `{{.Id}}` (first letter capitalised).
+fn internal_pattern(endpoint: &EndpointConfig, backend: &BackendConfig) -> String {
+    let mut s = String::new();
+    for part in &backend.url_pattern.parts {
+        match part {
+            UrlPart::Literal(t) => s.push_str(t),
+            UrlPart::Param(i) => {
+                let name = endpoint.params.get(*i).map_or("", String::as_str);
+                s.push_str("{{.");
+                let mut chars = name.chars();
+                if let Some(first) = chars.next() {
+                    s.extend(first.to_uppercase());
+                }
+                s.push_str(chars.as_str());
+                s.push_str("}}");
+            }
+            UrlPart::Dynamic(name) => {
+                s.push_str("{{.");
+                let mut chars = name.chars();
+                if let Some(first) = chars.next() {
+                    s.extend(first.to_uppercase());
+                }
+                s.push_str(chars.as_str());
+                s.push_str("}}");
+            }
+        }
+    }
+    s
+}

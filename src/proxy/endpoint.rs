@@ -1,0 +1,273 @@
+//! An endpoint's core handler: calls its backends within the endpoint `timeout`, applies KrakenD's status rules,
+//! and renders the answer (lura `router/gin/endpoint.go` + `proxy` stack).
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use sonic_rs::{JsonValueMutTrait, Value};
+
+use super::backend_call::{BackendStage, Failure};
+use super::render::{self, GatewayHeaders};
+use crate::backend::client::Streaming;
+use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
+use crate::server::h1::write::ResponseWriter;
+use crate::server::h1::RequestHead;
+use crate::server::worker::Worker;
+
+/// Share of the endpoint timeout the backends of a merge get; the rest is left for merging and rendering
+/// (lura `proxy/merging.go`, which leaves the 85 unexplained).
+pub const MERGE_TIMEOUT_PCT: u32 = 85;
+
+/// An endpoint compiled for one worker.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub config: EndpointConfig,
+    backends: Vec<BackendStage>,
+    shadows: Vec<Rc<BackendStage>>,
+    /// `public, max-age=N` when `cache_ttl` is set.
+    cache_control: Option<Vec<u8>>,
+}
+
+/// What the backends gave.
+struct Outcome {
+    data: Option<Value>,
+    complete: bool,
+    failures: Vec<Failure>,
+}
+
+/// A `no-op` answer whose body is still to be copied from the backend.
+pub struct StreamReply {
+    pub stream: Streaming,
+    /// Re-frame the body as chunked (the backend's length is unknown or no longer true).
+    pub chunked: bool,
+    pub deadline: Instant,
+}
+
+impl Endpoint {
+    pub fn build(config: &EndpointConfig, service: &ServiceConfig, worker: usize) -> Result<Endpoint, String> {
+        let mut backends = Vec::new();
+        let mut shadows = Vec::new();
+        for b in &config.backends {
+            let stage = BackendStage::build(config, b, &service.client, worker)
+                .map_err(|e| format!("endpoint {} {}: {e}", config.method.as_str(), config.path))?;
+            if b.shadow {
+                shadows.push(Rc::new(stage));
+            } else {
+                backends.push(stage);
+            }
+        }
+        let secs = config.cache_ttl.as_secs();
+        Ok(Endpoint {
+            config: config.clone(),
+            backends,
+            shadows,
+            cache_control: (!config.cache_ttl.is_zero()).then(|| format!("public, max-age={secs}").into_bytes()),
+        })
+    }
+
+    /// Answers one request into `out`; a `no-op` answer returns the body still to stream.
+    pub async fn handle(
+        &self,
+        worker: &Rc<Worker>,
+        req: &RequestHead,
+        params: &[String],
+        body: Bytes,
+        client_ip: &str,
+        out: &mut Vec<u8>,
+        close: bool,
+    ) -> Option<StreamReply> {
+        let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
+        self.fire_shadows(worker, req, params, &body, client_ip);
+        if self.config.output_encoding == OutputEncoding::NoOp {
+            return self.handle_no_op(worker, req, params, body, client_ip, out, headers).await;
+        }
+        let outcome = match monoio::time::timeout(self.config.timeout, self.collect(worker, req, params, body, client_ip)).await {
+            Ok(o) => o,
+            Err(_) => Outcome {
+                data: None,
+                complete: false,
+                failures: vec![Failure { message: "context deadline exceeded".to_owned(), answer: None }],
+            },
+        };
+        for f in &outcome.failures {
+            worker.log.backend_error(&self.config, &f.message);
+        }
+        if outcome.data.is_none() && !outcome.failures.is_empty() {
+            self.fail(worker, &outcome.failures, out, headers);
+            return None;
+        }
+        render::success(
+            out,
+            self.config.output_encoding,
+            outcome.data.as_ref(),
+            outcome.complete,
+            self.cache_control.as_deref(),
+            headers,
+        );
+        None
+    }
+
+    /// Calls every backend concurrently on this core and merges what arrives, in arrival order, before the deadline.
+    async fn collect(&self, worker: &Rc<Worker>, req: &RequestHead, params: &[String], body: Bytes, client_ip: &str) -> Outcome {
+        if let [only] = self.backends.as_slice() {
+            return match only.fetch(&worker.client, req, params, client_ip, body).await {
+                Ok(data) => Outcome { data, complete: true, failures: Vec::new() },
+                Err(f) => Outcome { data: None, complete: false, failures: vec![f] },
+            };
+        }
+        let deadline = Instant::now() + self.config.timeout * MERGE_TIMEOUT_PCT / 100;
+        let mut pending: FuturesUnordered<_> =
+            self.backends.iter().map(|b| b.fetch(&worker.client, req, params, client_ip, body.clone())).collect();
+        let mut outcome = Outcome { data: None, complete: true, failures: Vec::new() };
+        loop {
+            let next = match monoio::time::timeout_at(deadline.into(), pending.next()).await {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(_) => {
+                    outcome.complete = false;
+                    outcome.failures.push(Failure { message: "context deadline exceeded".to_owned(), answer: None });
+                    break;
+                }
+            };
+            match next {
+                Ok(Some(data)) => merge_into(&mut outcome.data, data),
+                Ok(None) => {}
+                Err(f) => {
+                    outcome.complete = false;
+                    outcome.failures.push(f);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// The answer when no backend gave data.
+    fn fail(&self, worker: &Worker, failures: &[Failure], out: &mut Vec<u8>, headers: GatewayHeaders<'_>) {
+        let return_msg = worker.config.router.return_error_msg;
+        if let ([f], [b]) = (failures, self.backends.as_slice()) {
+            if let (Some(answer), true) = (&f.answer, b.config.return_error_code) {
+                let (body, ct): (&[u8], _) = if return_msg { (&answer.body, answer.content_type.as_deref()) } else { (b"", None) };
+                render::failure(out, answer.status, body, ct, headers);
+                return;
+            }
+        }
+        if return_msg {
+            let text = failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("\n");
+            render::failure(out, 500, text.as_bytes(), None, headers);
+        } else {
+            render::failure(out, 500, b"", None, headers);
+        }
+    }
+
+    async fn handle_no_op(
+        &self,
+        worker: &Rc<Worker>,
+        req: &RequestHead,
+        params: &[String],
+        body: Bytes,
+        client_ip: &str,
+        out: &mut Vec<u8>,
+        headers: GatewayHeaders<'_>,
+    ) -> Option<StreamReply> {
+        let Some(stage) = self.backends.first() else {
+            render::failure(out, 500, b"", None, headers);
+            return None;
+        };
+        let outgoing = stage.forwarding.request(req, params, client_ip, body);
+        if let Some(dir) = &stage.config.static_filesystem {
+            let path = outgoing.path_and_query.split('?').next().unwrap_or("/");
+            match crate::components::static_filesystem::read_backend_file(dir, path) {
+                Ok(bytes) => {
+                    let mut w = ResponseWriter::new(out, 200);
+                    w.header_str("Content-Type", crate::components::static_filesystem::content_type(path));
+                    headers.write(&mut w, false);
+                    w.body(&bytes, false);
+                }
+                Err(e) => self.fail(worker, &[Failure { message: e, answer: None }], out, headers),
+            }
+            return None;
+        }
+        let deadline = Instant::now() + self.config.timeout;
+        let result = match stage.balancer.pick() {
+            None => Err("no hosts available".to_owned()),
+            Some(target) => match monoio::time::timeout(self.config.timeout, worker.client.call_streaming(target, &outgoing)).await {
+                Ok(Ok(s)) => Ok(s),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("context deadline exceeded".to_owned()),
+            },
+        };
+        let stream = match result {
+            Ok(s) => s,
+            Err(message) => {
+                worker.log.backend_error(&self.config, &message);
+                self.fail(worker, &[Failure { message, answer: None }], out, headers);
+                return None;
+            }
+        };
+        let mut w = ResponseWriter::new(out, stream.head.status);
+        for (name, value) in stream.head.headers() {
+            if is_hop_or_framing(name) || (stream.gunzip && name.eq_ignore_ascii_case("content-encoding")) {
+                continue;
+            }
+            w.header(name, value);
+        }
+        w.header("X-Krakend", headers.x_krakend);
+        w.header("X-Krakend-Completed", b"false");
+        w.connection_close(headers.close);
+        use crate::backend::conn::Framing;
+        let chunked = match (stream.head.framing, stream.gunzip) {
+            (Framing::Empty, _) => {
+                if matches!(stream.head.status, 204 | 304) || (100..200).contains(&stream.head.status) {
+                    w.end_without_body();
+                } else {
+                    w.content_length(0);
+                }
+                stream.finish(&worker.client);
+                return None;
+            }
+            (Framing::Length(n), false) => {
+                w.content_length(n);
+                false
+            }
+            _ => {
+                w.chunked();
+                true
+            }
+        };
+        Some(StreamReply { stream, chunked, deadline })
+    }
+
+    /// Sends the request to `proxy.shadow` backends in the background; their answers are dropped.
+    fn fire_shadows(&self, worker: &Rc<Worker>, req: &RequestHead, params: &[String], body: &Bytes, client_ip: &str) {
+        for shadow in &self.shadows {
+            let (worker, shadow, req, params, body, ip) =
+                (worker.clone(), shadow.clone(), req.clone(), params.to_vec(), body.clone(), client_ip.to_owned());
+            let timeout = self.config.timeout;
+            monoio::spawn(async move {
+                let _ = monoio::time::timeout(timeout, shadow.fetch(&worker.client, &req, &params, &ip, body)).await;
+            });
+        }
+    }
+}
+
+/// Lura's shallow merge: every top-level key of a later answer overwrites the accumulated one.
+fn merge_into(acc: &mut Option<Value>, data: Value) {
+    match acc {
+        None => *acc = Some(data),
+        Some(existing) => {
+            let (Some(dst), Some(src)) = (existing.as_object_mut(), data.into_object()) else { return };
+            for (k, v) in src {
+                dst.insert(&k, v);
+            }
+        }
+    }
+}
+
+fn is_hop_or_framing(name: &str) -> bool {
+    ["connection", "keep-alive", "transfer-encoding", "content-length", "date", "proxy-connection", "upgrade", "trailer", "te"]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+}
+

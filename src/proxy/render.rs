@@ -1,0 +1,99 @@
+//! Writing an endpoint's answer: the renderer picked by `output_encoding`, KrakenD's headers, and error answers.
+
+use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
+
+use crate::config::OutputEncoding;
+use crate::encoding::json;
+use crate::server::h1::write::ResponseWriter;
+
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+
+/// Headers every endpoint answer carries.
+#[derive(Debug, Clone, Copy)]
+pub struct GatewayHeaders<'a> {
+    /// `Version X` or `Version undefined`.
+    pub x_krakend: &'a [u8],
+    pub close: bool,
+}
+
+impl GatewayHeaders<'_> {
+    pub fn write(&self, w: &mut ResponseWriter<'_>, completed: bool) {
+        w.header("X-Krakend", self.x_krakend);
+        w.header("X-Krakend-Completed", if completed { b"true" } else { b"false" });
+        w.connection_close(self.close);
+    }
+}
+
+/// Whether data counts as a complete, non-empty answer (lura: `len(Data) > 0`).
+pub fn has_content(data: Option<&Value>) -> bool {
+    data.is_some_and(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+}
+
+/// A `200` with the rendered data.
+pub fn success(
+    out: &mut Vec<u8>,
+    encoding: OutputEncoding,
+    data: Option<&Value>,
+    complete: bool,
+    cache_control: Option<&[u8]>,
+    headers: GatewayHeaders<'_>,
+) {
+    let completed = complete && has_content(data);
+    let mut body = Vec::with_capacity(256);
+    let content_type = match encoding {
+        OutputEncoding::JsonCollection => {
+            json::render_json_collection(&mut body, data);
+            JSON_CONTENT_TYPE
+        }
+        OutputEncoding::String => {
+            json::render_string(&mut body, data);
+            TEXT_CONTENT_TYPE
+        }
+        _ => {
+            json::render_json(&mut body, data);
+            JSON_CONTENT_TYPE
+        }
+    };
+    let mut w = ResponseWriter::new(out, 200);
+    w.header_str("Content-Type", content_type);
+    headers.write(&mut w, completed);
+    if let Some(cc) = cache_control.filter(|_| completed) {
+        w.header("Cache-Control", cc);
+    }
+    w.body(&body, false);
+}
+
+/// An answer without data: status, optional text body.
+pub fn failure(out: &mut Vec<u8>, status: u16, body: &[u8], content_type: Option<&[u8]>, headers: GatewayHeaders<'_>) {
+    let mut w = ResponseWriter::new(out, status);
+    match content_type {
+        Some(ct) => {
+            w.header("Content-Type", ct);
+        }
+        // Go's net/http sniffs a type for a body the handler gave none; for error texts that is plain text.
+        None if !body.is_empty() => {
+            w.header_str("Content-Type", sniff(body));
+        }
+        None => {}
+    }
+    headers.write(&mut w, false);
+    w.body(body, false);
+}
+
+/// The part of Go's `http.DetectContentType` that error texts can hit.
+fn sniff(body: &[u8]) -> &'static str {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.starts_with(b"<!DOCTYPE HTML") || trimmed.starts_with(b"<html") || trimmed.starts_with(b"<HTML") {
+        "text/html; charset=utf-8"
+    } else if body.iter().any(|b| matches!(b, 0..=8 | 11 | 14..=26 | 28..=31)) {
+        "application/octet-stream"
+    } else {
+        TEXT_CONTENT_TYPE
+    }
+}
+
+/// A key of the data as a string (for `string` rendering and tests).
+pub fn content_str(data: &Value) -> Option<&str> {
+    data.get("content").and_then(|c| c.as_str())
+}

@@ -1,0 +1,274 @@
+//! One client connection: read requests (keep-alive, pipelining, chunked bodies), dispatch, write responses.
+//!
+//! Pipelined requests already in the buffer are answered into one output buffer and flushed with a single write.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::TcpStream;
+
+use super::h1::write::{write_chunk, ResponseWriter, LAST_CHUNK};
+use super::h1::{parse_chunk_size, parse_request, ParseError, RequestHead};
+use super::worker::Worker;
+use crate::limits::{INIT_READ_BUFFER, MAX_PIPELINED_RESPONSES, MAX_REQUEST_BODY};
+use crate::proxy::endpoint::StreamReply;
+
+/// The client side of one connection.
+struct ClientConn {
+    stream: TcpStream,
+    buf: BytesMut,
+    out: Vec<u8>,
+    write_timeout: Option<Duration>,
+}
+
+/// Why a connection stops.
+enum Stop {
+    /// Closed by the peer, a timeout or an IO error: nothing more to write.
+    Quiet,
+}
+
+impl ClientConn {
+    /// Reads more bytes, giving up at `deadline`. `Ok(0)` is end of stream.
+    async fn fill(&mut self, deadline: Option<Instant>) -> Result<usize, Stop> {
+        if self.buf.capacity() - self.buf.len() < 1024 {
+            self.buf.reserve(INIT_READ_BUFFER);
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let (res, buf) = match deadline {
+            Some(d) => match monoio::time::timeout_at(d.into(), self.stream.read(buf)).await {
+                Ok(r) => r,
+                Err(_) => return Err(Stop::Quiet),
+            },
+            None => self.stream.read(buf).await,
+        };
+        self.buf = buf;
+        res.map_err(|_| Stop::Quiet)
+    }
+
+    async fn flush(&mut self) -> Result<(), Stop> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.out);
+        let (res, mut out) = match self.write_timeout {
+            Some(t) => match monoio::time::timeout(t, self.stream.write_all(out)).await {
+                Ok(r) => r,
+                Err(_) => return Err(Stop::Quiet),
+            },
+            None => self.stream.write_all(out).await,
+        };
+        out.clear();
+        self.out = out;
+        res.map(|_| ()).map_err(|_| Stop::Quiet)
+    }
+
+    /// Reads a request body framed by `Content-Length` or chunked coding, bounded by [`MAX_REQUEST_BODY`].
+    async fn read_body(&mut self, head: &RequestHead, deadline: Option<Instant>) -> Result<Bytes, BodyError> {
+        if let Some(len) = head.content_length {
+            let len = usize::try_from(len).map_err(|_| BodyError::TooLarge)?;
+            if len > MAX_REQUEST_BODY {
+                return Err(BodyError::TooLarge);
+            }
+            if self.buf.len() < len {
+                self.buf.reserve(len - self.buf.len());
+            }
+            while self.buf.len() < len {
+                if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
+                    return Err(BodyError::Io);
+                }
+            }
+            return Ok(self.buf.split_to(len).freeze());
+        }
+        if !head.chunked {
+            return Ok(Bytes::new());
+        }
+        let mut body = BytesMut::new();
+        loop {
+            let (size, line) = loop {
+                match parse_chunk_size(&self.buf) {
+                    Ok(Some(s)) => break s,
+                    Ok(None) => {
+                        if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
+                            return Err(BodyError::Io);
+                        }
+                    }
+                    Err(_) => return Err(BodyError::Malformed),
+                }
+            };
+            let _ = self.buf.split_to(line);
+            if size == 0 {
+                // Trailers, then the empty line.
+                loop {
+                    if let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                        let _ = self.buf.split_to(pos + 2);
+                        if pos == 0 {
+                            return Ok(body.freeze());
+                        }
+                    } else if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
+                        return Err(BodyError::Io);
+                    }
+                }
+            }
+            let size = usize::try_from(size).map_err(|_| BodyError::TooLarge)?;
+            if body.len() + size > MAX_REQUEST_BODY {
+                return Err(BodyError::TooLarge);
+            }
+            while self.buf.len() < size + 2 {
+                if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
+                    return Err(BodyError::Io);
+                }
+            }
+            body.extend_from_slice(&self.buf[..size]);
+            if &self.buf[size..size + 2] != b"\r\n" {
+                return Err(BodyError::Malformed);
+            }
+            let _ = self.buf.split_to(size + 2);
+        }
+    }
+
+    /// Copies a `no-op` body from the backend to the client, re-framing it when needed.
+    async fn stream_body(&mut self, worker: &Worker, mut reply: StreamReply) -> Result<(), Stop> {
+        self.flush().await?;
+        let mut gunzip = reply.stream.gunzip.then(|| flate2::write::GzDecoder::new(Vec::new()));
+        loop {
+            let piece = match monoio::time::timeout_at(reply.deadline.into(), reply.stream.next()).await {
+                Ok(Ok(p)) => p,
+                // The head is out: all that is left is to cut the connection so the client sees a short body.
+                _ => return Err(Stop::Quiet),
+            };
+            let Some(piece) = piece else { break };
+            let data: &[u8] = match gunzip.as_mut() {
+                Some(d) => {
+                    use std::io::Write as _;
+                    d.get_mut().clear();
+                    if d.write_all(&piece).and_then(|_| d.flush()).is_err() {
+                        return Err(Stop::Quiet);
+                    }
+                    d.get_ref()
+                }
+                None => &piece,
+            };
+            if reply.chunked {
+                write_chunk(&mut self.out, data);
+            } else {
+                self.out.extend_from_slice(data);
+            }
+            self.flush().await?;
+        }
+        if reply.chunked {
+            self.out.extend_from_slice(LAST_CHUNK);
+        }
+        reply.stream.finish(&worker.client);
+        self.flush().await
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Malformed,
+    Io,
+}
+
+/// Serves one connection until it closes.
+pub async fn serve(stream: TcpStream, peer: SocketAddr, worker: Rc<Worker>) {
+    let mut conn = ClientConn {
+        stream,
+        buf: BytesMut::with_capacity(INIT_READ_BUFFER),
+        out: Vec::with_capacity(INIT_READ_BUFFER),
+        write_timeout: worker.config.server.write,
+    };
+    let _ = serve_requests(&mut conn, peer, &worker).await;
+}
+
+async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Worker>) -> Result<(), Stop> {
+    let timeouts = &worker.config.server;
+    let max_head = worker.config.max_header_bytes;
+    loop {
+        // Waiting for the next request: the idle timeout applies until its first byte.
+        if conn.buf.is_empty() {
+            let idle_deadline = timeouts.idle.map(|d| Instant::now() + d);
+            if conn.fill(idle_deadline).await? == 0 {
+                return Ok(());
+            }
+        }
+        let started = Instant::now();
+        let head_deadline = timeouts.read_header.or(timeouts.read).map(|d| started + d);
+        let body_deadline = timeouts.read.map(|d| started + d);
+        let mut answered = 0;
+        loop {
+            let (len, parsed) = match parse_request(&conn.buf, max_head) {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    if answered > 0 {
+                        break;
+                    }
+                    if conn.fill(head_deadline).await? == 0 {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    conn.flush().await?;
+                    write_parse_error(&mut conn.out, e);
+                    return conn.flush().await;
+                }
+            };
+            let head = parsed.finish(conn.buf.split_to(len).freeze());
+            if head.expect_continue && (head.content_length.is_some_and(|l| l > 0) || head.chunked) {
+                conn.flush().await?;
+                conn.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                conn.flush().await?;
+            }
+            let body = match conn.read_body(&head, body_deadline).await {
+                Ok(b) => b,
+                Err(BodyError::TooLarge) => {
+                    conn.flush().await?;
+                    write_plain_error(&mut conn.out, 413, "413 Request Entity Too Large");
+                    return conn.flush().await;
+                }
+                Err(BodyError::Malformed) => {
+                    conn.flush().await?;
+                    write_plain_error(&mut conn.out, 400, "400 Bad Request");
+                    return conn.flush().await;
+                }
+                Err(BodyError::Io) => return Err(Stop::Quiet),
+            };
+            let close = !head.keep_alive || super::shutdown::requested();
+            worker.in_flight.set(worker.in_flight.get() + 1);
+            let reply = super::dispatch::dispatch(worker, &head, body, peer, &mut conn.out, close, started).await;
+            worker.in_flight.set(worker.in_flight.get() - 1);
+            answered += 1;
+            if let Some(reply) = reply {
+                conn.stream_body(worker, reply).await?;
+            }
+            if close {
+                conn.flush().await?;
+                return Ok(());
+            }
+            if conn.buf.is_empty() || answered >= MAX_PIPELINED_RESPONSES || conn.out.len() > 256 * 1024 {
+                break;
+            }
+        }
+        conn.flush().await?;
+    }
+}
+
+/// The answers Go's server gives before any handler runs, with `Connection: close`.
+fn write_parse_error(out: &mut Vec<u8>, e: ParseError) {
+    match e {
+        ParseError::HeadTooLarge => write_plain_error(out, 431, "431 Request Header Fields Too Large"),
+        ParseError::Version => write_plain_error(out, 505, "505 HTTP Version Not Supported"),
+        ParseError::UnsupportedEncoding => write_plain_error(out, 501, "501 Not Implemented"),
+        ParseError::Malformed => write_plain_error(out, 400, "400 Bad Request"),
+    }
+}
+
+fn write_plain_error(out: &mut Vec<u8>, status: u16, body: &str) {
+    let mut w = ResponseWriter::new(out, status);
+    w.header_str("Content-Type", "text/plain; charset=utf-8");
+    w.connection_close(true);
+    w.body(body.as_bytes(), false);
+}

@@ -1,0 +1,147 @@
+//! From a parsed request to its handler: the static file server, the router, the built-in endpoints and the
+//! endpoint pipes; one access-log line per request.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::h1::write::ResponseWriter;
+use super::h1::RequestHead;
+use super::worker::Worker;
+use crate::components::static_filesystem::{self, StaticAnswer};
+use crate::proxy::builtin;
+use crate::proxy::endpoint::StreamReply;
+use crate::proxy::render::{self, GatewayHeaders, JSON_CONTENT_TYPE};
+use crate::router::Route;
+
+/// Handles one request, appending the answer to `out`; a `no-op` answer returns its body still to stream.
+pub async fn dispatch(
+    worker: &Rc<Worker>,
+    req: &RequestHead,
+    body: Bytes,
+    peer: SocketAddr,
+    out: &mut Vec<u8>,
+    close: bool,
+    started: Instant,
+) -> Option<StreamReply> {
+    let start = out.len();
+    let client_ip = crate::router::client_ip::client_ip(&worker.config.router, peer.ip(), |name| req.header_values(name));
+    let client_ip = client_ip.to_string();
+    let reply = route(worker, req, body, &client_ip, out, close).await;
+    let status = out.get(start + 9..start + 12).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.parse().ok()).unwrap_or(0);
+    worker.log.record(status, started.elapsed(), &client_ip, req.method(), req.path(), req.target());
+    reply
+}
+
+async fn route(worker: &Rc<Worker>, req: &RequestHead, body: Bytes, client_ip: &str, out: &mut Vec<u8>, close: bool) -> Option<StreamReply> {
+    let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
+    if let Some(fs) = &worker.config.static_filesystem {
+        let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+        match static_filesystem::serve(fs, req.method(), &path) {
+            StaticAnswer::Pass => {}
+            StaticAnswer::File { body: file, content_type } => {
+                let mut w = ResponseWriter::new(out, 200);
+                w.header_str("Content-Type", content_type).connection_close(close);
+                w.body(&file, req.method() == "HEAD");
+                return None;
+            }
+            StaticAnswer::Listing(html) => {
+                let mut w = ResponseWriter::new(out, 200);
+                w.header_str("Content-Type", "text/html; charset=utf-8").connection_close(close);
+                w.body(html.as_bytes(), req.method() == "HEAD");
+                return None;
+            }
+            StaticAnswer::Forbidden => return plain(out, 403, "403 Forbidden", close),
+            StaticAnswer::NotFound => return plain(out, 404, "404 page not found", close),
+        }
+    }
+    let route = worker.router.lookup(req.method(), req.path(), req.query(), req.header_str("x-forwarded-prefix"));
+    match route {
+        Route::Endpoint { index, params } => {
+            let endpoint = &worker.endpoints[index];
+            return endpoint.handle(worker, req, &params, body, client_ip, out, close).await;
+        }
+        Route::Health => {
+            let mut w = ResponseWriter::new(out, 200);
+            w.header_str("Content-Type", JSON_CONTENT_TYPE).connection_close(close);
+            w.body(&builtin::health_body(worker.started), false);
+        }
+        Route::Debug => {
+            let mut w = ResponseWriter::new(out, 200);
+            w.header_str("Content-Type", JSON_CONTENT_TYPE).connection_close(close);
+            w.body(builtin::debug(req, &body), false);
+        }
+        Route::Echo => {
+            let mut w = ResponseWriter::new(out, 200);
+            w.header_str("Content-Type", JSON_CONTENT_TYPE).connection_close(close);
+            w.body(&builtin::echo(req, &body), false);
+        }
+        Route::AutoOptions { allow } => {
+            let mut w = ResponseWriter::new(out, 200);
+            w.header_str("Allow", allow);
+            w.header("X-Krakend", headers.x_krakend).connection_close(close);
+            w.body(b"", false);
+        }
+        Route::Redirect { status, location } => {
+            let mut w = ResponseWriter::new(out, status);
+            w.header_str("Location", &location).connection_close(close);
+            match req.method() {
+                "GET" => {
+                    w.header_str("Content-Type", "text/html; charset=utf-8");
+                    let href = html_escape(&location);
+                    w.body(format!("<a href=\"{href}\">{}</a>.\n\n", super::h1::write::reason(status)).as_bytes(), false);
+                }
+                "HEAD" => {
+                    w.header_str("Content-Type", "text/html; charset=utf-8");
+                    w.body(b"", true);
+                }
+                _ => w.body(b"", false),
+            }
+        }
+        Route::MethodNotAllowed { allow } => {
+            let mut w = ResponseWriter::new(out, 405);
+            w.header_str("Allow", allow);
+            not_found_body(worker, w, worker.config.router.error_body_405.as_deref(), b"405 method not allowed", headers);
+        }
+        Route::NotFound => {
+            let w = ResponseWriter::new(out, 404);
+            not_found_body(worker, w, worker.config.router.error_body_404.as_deref(), b"404 page not found", headers);
+        }
+        Route::BadParams { message } => {
+            let mut w = ResponseWriter::new(out, 400);
+            w.header_str("Content-Type", render::TEXT_CONTENT_TYPE).connection_close(close);
+            w.body(message.as_bytes(), false);
+        }
+        Route::BadRequest => return plain(out, 400, "400 Bad Request", true),
+    }
+    None
+}
+
+/// 404/405 bodies: gin's text, or the `router.error_body` JSON.
+fn not_found_body(_worker: &Worker, mut w: ResponseWriter<'_>, custom: Option<&[u8]>, default: &[u8], headers: GatewayHeaders<'_>) {
+    match custom {
+        Some(json) => {
+            w.header_str("Content-Type", JSON_CONTENT_TYPE);
+            headers.write(&mut w, false);
+            w.body(json, false);
+        }
+        None => {
+            w.header_str("Content-Type", "text/plain");
+            headers.write(&mut w, false);
+            w.body(default, false);
+        }
+    }
+}
+
+fn plain(out: &mut Vec<u8>, status: u16, text: &str, close: bool) -> Option<StreamReply> {
+    let mut w = ResponseWriter::new(out, status);
+    w.header_str("Content-Type", "text/plain; charset=utf-8").connection_close(close);
+    w.body(text.as_bytes(), false);
+    None
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;").replace('\'', "&#39;")
+}

@@ -1,0 +1,154 @@
+//! One worker: a monoio runtime on its own thread (pinned to a core), with its own listener, router, endpoint
+//! pipes, backend pool and access log.
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use monoio::net::{ListenerOpts, TcpListener};
+
+use crate::backend::Client;
+use crate::config::ServiceConfig;
+use crate::proxy::Endpoint;
+use crate::router::Router;
+use crate::telemetry::logging::{self, AccessLog};
+
+use super::shutdown;
+
+/// How often an idle accept loop looks at the shutdown flag.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+
+/// io_uring submission queue size per worker.
+const URING_ENTRIES: u32 = 1024;
+
+/// Everything one core needs to serve requests, built on that core.
+#[derive(Debug)]
+pub struct Worker {
+    pub index: usize,
+    pub config: Arc<ServiceConfig>,
+    pub router: Router,
+    pub endpoints: Vec<Endpoint>,
+    pub client: Client,
+    pub log: AccessLog,
+    /// The `X-Krakend` value: `Version X`, or `Version undefined` with `hide_version_header`.
+    pub x_krakend: Vec<u8>,
+    /// Process start, for the monotonic part of `/__health`'s `now`.
+    pub started: Instant,
+    /// Requests being handled now (drained on shutdown).
+    pub in_flight: Cell<usize>,
+}
+
+impl Worker {
+    pub fn build(index: usize, config: Arc<ServiceConfig>, started: Instant) -> Result<Worker, String> {
+        let router = Router::build(&config).map_err(|e| e.to_string())?;
+        let endpoints = config.endpoints.iter().map(|e| Endpoint::build(e, &config, index)).collect::<Result<Vec<_>, _>>()?;
+        let router_opts = &config.router;
+        let x_krakend = if router_opts.hide_version_header {
+            b"Version undefined".to_vec()
+        } else {
+            format!("Version {}", crate::config::VERSION).into_bytes()
+        };
+        Ok(Worker {
+            index,
+            router,
+            endpoints,
+            client: Client::new(config.client.clone()),
+            log: AccessLog::new(!router_opts.disable_access_log, router_opts.logger_skip_paths.clone()),
+            x_krakend,
+            started,
+            in_flight: Cell::new(0),
+            config,
+        })
+    }
+}
+
+/// Whether this kernel runs io_uring (monoio falls back to epoll otherwise, or with `MONOIO_FORCE_LEGACY_DRIVER=1`).
+pub fn uring_available() -> bool {
+    monoio::utils::detect_uring()
+}
+
+static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// The body of a worker thread: builds the runtime and serves until shutdown.
+pub fn run_worker(index: usize, config: Arc<ServiceConfig>, addr: SocketAddr, pin: bool, uring: bool, ready: Sender<Result<(), String>>) {
+    if pin {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Best effort: a container may not let us pin; the worker still runs.
+        let _ = monoio::utils::bind_to_cpu_set([index % cores]);
+    }
+    let started = *PROCESS_START.get_or_init(Instant::now);
+    let serve = async move {
+        let worker = match Worker::build(index, config.clone(), started) {
+            Ok(w) => Rc::new(w),
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let opts = ListenerOpts::new().reuse_port(true).backlog(4096);
+        let listener = match TcpListener::bind_with_config(addr, &opts) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(format!("listen tcp {addr}: {e}")));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        accept_loop(&worker, listener).await;
+        drain(&worker).await;
+        worker.log.flush();
+    };
+    if uring {
+        match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().with_entries(URING_ENTRIES).enable_timer().build() {
+            Ok(mut rt) => return rt.block_on(serve),
+            Err(e) => logging::warn(&format!("worker {index}: io_uring unavailable ({e}), using the legacy driver")),
+        }
+    }
+    match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build() {
+        Ok(mut rt) => rt.block_on(serve),
+        Err(e) => logging::error(&format!("worker {index}: cannot start a runtime: {e}")),
+    }
+}
+
+async fn accept_loop(worker: &Rc<Worker>, listener: TcpListener) {
+    let mut last_flush = Instant::now();
+    loop {
+        monoio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    monoio::spawn(super::conn::serve(stream, peer, worker.clone()));
+                }
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning; the listener stays up.
+                    logging::error(&format!("accept: {e}"));
+                    monoio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            _ = monoio::time::sleep(SHUTDOWN_POLL) => {
+                if shutdown::requested() {
+                    return;
+                }
+            }
+        }
+        if last_flush.elapsed() >= Duration::from_secs(1) {
+            worker.log.flush();
+            last_flush = Instant::now();
+        }
+    }
+}
+
+/// Waits for in-flight requests, up to `max_shutdown_wait_time` (forever when unset, as KrakenD).
+async fn drain(worker: &Rc<Worker>) {
+    let deadline = worker.config.max_shutdown_wait_time.map(|d| Instant::now() + d);
+    while worker.in_flight.get() > 0 {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            logging::warn(&format!("worker {}: {} request(s) cut at shutdown", worker.index, worker.in_flight.get()));
+            return;
+        }
+        monoio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -1,0 +1,3 @@
+//! Logs: the application log lines and the per-request access log.
+
+pub mod logging;
