@@ -48,6 +48,9 @@ pub struct ServiceConfig {
     pub static_filesystem: Option<StaticFilesystem>,
     /// The whole root `extra_config`, normalised to short namespace names (aliases resolved), unknown namespaces kept.
     pub extra_config: ExtraConfig,
+    /// Non-fatal findings while loading (unknown namespaces, unparsable durations, unknown encodings), for the
+    /// caller to print: library code does not write to stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Namespace → raw JSON value. Components decode their own namespace from here when they are built.
@@ -170,11 +173,15 @@ impl IpNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
