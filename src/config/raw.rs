@@ -40,6 +40,24 @@ impl<'de> Deserialize<'de> for RawDuration {
     }
 }
 
+/// A TCP port, with an error that says what a port is.
+fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u16, D::Error> {
+    struct PortVisitor;
+    impl Visitor<'_> for PortVisitor {
+        type Value = u16;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a port number from 0 to 65535")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u16, E> {
+            u16::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u16, E> {
+            u16::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        }
+    }
+    deserializer.deserialize_any(PortVisitor)
+}
+
 /// The root of the file (§2.3).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -48,6 +66,7 @@ pub struct RawService {
     pub version: Option<i64>,
     pub name: String,
     /// TCP port, 0 = 8080.
+    #[serde(deserialize_with = "port")]
     pub port: u16,
     pub listen_ip: String,
     pub host: Vec<String>,

@@ -55,14 +55,14 @@ pub fn parse(text: &str, format: Format, file: &str) -> Result<Value, String> {
         }
         Format::Toml => {
             let value: toml::Value = toml::from_str(text).map_err(|e| {
-                let message = e.message().trim_end();
+                let message = e.message().trim_end().replace('\n', "; ");
                 match e.span() {
                     Some(span) => {
                         let before = &text[..span.start.min(text.len())];
                         let line = before.matches('\n').count() + 1;
                         let column =
                             before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                        located(file, message, line, column)
+                        located(file, &message, line, column)
                     }
                     None => format!("'{file}': {message}"),
                 }

@@ -301,10 +301,10 @@ fn build_endpoint(
             )))
         }
     };
-    let encoding_name = if raw.output_encoding.is_empty() {
-        root.output_encoding
-    } else {
-        &raw.output_encoding
+    let encoding_name = match (raw.output_encoding.as_str(), root.output_encoding) {
+        ("", "") => "json",
+        ("", inherited) => inherited,
+        (own, _) => own,
     };
     let output_encoding = match parse_output_encoding(encoding_name) {
         Some(encoding) => encoding,
@@ -384,6 +384,21 @@ struct EndpointShape<'a> {
     output_encoding: OutputEncoding,
 }
 
+/// How to fix a url_pattern placeholder the endpoint does not declare.
+fn undeclared_hint(endpoint: &EndpointShape<'_>, output: &[String]) -> String {
+    let Some(param) = output
+        .iter()
+        .find(|o| !endpoint.params.iter().any(|p| p.eq_ignore_ascii_case(o)))
+    else {
+        return String::new();
+    };
+    if endpoint.path.contains(&format!("{{{param}}}")) {
+        format!(" ({{{param}}} sits inside a path segment of the endpoint, which makes it a variable only with disable_rest: true)")
+    } else {
+        format!(" (declare {{{param}}} in the endpoint path)")
+    }
+}
+
 fn go_list(items: &[String]) -> String {
     format!("[{}]", items.join(" "))
 }
@@ -397,8 +412,8 @@ fn build_backend(
 ) -> Result<BackendConfig, ConfigError> {
     let label = format!("{}, backend #{index}", endpoint.label);
     let err = |message: String| ConfigError::new(format!("{label}: {message}"));
-    let (written, inherited) = if raw.host.is_empty() {
-        (root.hosts, " (inherited from the root host)")
+    let (written, origin) = if raw.host.is_empty() {
+        (root.hosts, " (from the root host list)")
     } else {
         (&raw.host[..], "")
     };
@@ -410,7 +425,7 @@ fn build_backend(
         }
         let clean = sanitize_host(host).ok_or_else(|| {
             err(format!(
-                "host {host} not valid: invalid host{inherited} (want [http(s)://]name[:port]; set disable_host_sanitize: true for other forms)"
+                "host {host}{origin} not valid: invalid host (want [http(s)://]name[:port]; set disable_host_sanitize: true for other forms)"
             ))
         })?;
         hosts.push(clean);
@@ -419,7 +434,12 @@ fn build_backend(
         endpoint.method
     } else {
         Method::parse(&raw.method.to_uppercase())
-            .ok_or_else(|| err(format!("method: unsupported method '{}'", raw.method)))?
+            .ok_or_else(|| {
+                err(format!(
+                    "method: unsupported method '{}' (want GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, CONNECT or TRACE)",
+                    raw.method
+                ))
+            })?
     };
     let mut encoding = parse_backend_encoding(&raw.encoding).unwrap_or(BackendEncoding::Json);
     if !raw.encoding.is_empty() && parse_backend_encoding(&raw.encoding).is_none() {
@@ -432,23 +452,21 @@ fn build_backend(
         encoding = BackendEncoding::NoOp;
     }
     let url_pattern = compile_url_pattern(&raw.url_pattern, endpoint.params).map_err(|e| {
-        let (head, output, hint) = match e {
-            UrlPatternError::Count { output } => ("input and output params do not match.".to_owned(), output, String::new()),
+        let (head, output) = match e {
+            UrlPatternError::Count { output } => {
+                ("input and output params do not match.".to_owned(), output)
+            }
             UrlPatternError::Undefined { param, output } => {
-                let hint = if endpoint.path.contains(&format!("{{{param}}}")) {
-                    format!(" (the endpoint has {{{param}}} inside a path segment, which is a variable only with disable_rest: true)")
-                } else {
-                    format!(" (declare {{{param}}} in the endpoint path)")
-                };
-                (format!("undefined output param '{param}'!"), output, hint)
+                (format!("undefined output param '{param}'!"), output)
             }
         };
         err(format!(
-            "url_pattern: {head} endpoint: {} {}, backend: {index}. input: {}, output: {}{hint}",
+            "url_pattern: {head} endpoint: {} {}, backend: {index}. input: {}, output: {}{}",
             endpoint.method.as_str(),
             endpoint.path,
             go_list(endpoint.params),
-            go_list(&output)
+            go_list(&output),
+            undeclared_hint(endpoint, &output)
         ))
     })?;
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
