@@ -3,8 +3,10 @@
 //! The file is parsed into one `serde_json::Value` ([`syntax`]), `KRAKEND_*` overrides are applied ([`env`]), the
 //! value is deserialized into the raw serde types ([`raw`]) and validated into the compiled model ([`validate`]).
 
+pub mod aliases;
 pub mod dump;
 pub mod duration;
+pub mod endpoint;
 pub mod env;
 pub mod error;
 pub mod host;
