@@ -129,3 +129,57 @@ fn missing_file_names_the_path() {
     let err = config::load(Path::new("krakend.json"), &NoEnv).expect_err("no such file");
     assert_eq!(err.0, "open krakend.json: no such file or directory");
 }
+
+fn parse(json: &str) -> config::ServiceConfig {
+    config::parse_str(json, config::Format::Json, "test.json", &NoEnv).expect("valid config")
+}
+
+#[test]
+fn endpoints_and_backends_inherit_defaults() {
+    let cfg = parse(
+        r#"{"version": 3, "host": ["localhost:8000"], "timeout": 3000000000, "read_timeout": "4s",
+            "output_encoding": "no-op",
+            "endpoints": [{"endpoint": "a/{id}", "method": "put",
+                           "backend": [{"url_pattern": "b/{Id}", "encoding": "xml"}]}]}"#,
+    );
+    assert_eq!(cfg.port, 8080);
+    assert_eq!(cfg.server.idle, Some(std::time::Duration::from_secs(4)));
+    let endpoint = &cfg.endpoints[0];
+    assert_eq!(endpoint.path, "/a/{id}");
+    assert_eq!(endpoint.method, config::Method::Put);
+    assert_eq!(endpoint.timeout, std::time::Duration::from_secs(3));
+    assert_eq!(endpoint.concurrent_calls, 1);
+    assert_eq!(endpoint.output_encoding, config::OutputEncoding::NoOp);
+    let backend = &endpoint.backends[0];
+    assert_eq!(backend.method, config::Method::Put);
+    assert_eq!(backend.hosts, vec!["http://localhost:8000".to_owned()]);
+    assert_eq!(backend.encoding, config::BackendEncoding::NoOp);
+    assert_eq!(backend.url_pattern.source, "/b/{Id}");
+    assert_eq!(backend.url_pattern.parts[1], config::UrlPart::Param(0));
+}
+
+#[test]
+fn unknown_namespaces_warn_once_and_aliases_normalise() {
+    let cfg = parse(
+        r#"{"version": 3, "endpoints": [
+            {"endpoint": "/a", "extra_config": {"x/y": {}}, "backend": [{"url_pattern": "/", "host": ["h:80"],
+              "extra_config": {"github.com/devopsfaith/krakend/http": {"return_error_code": true}}}]},
+            {"endpoint": "/b", "extra_config": {"x/y": {}}, "backend": [{"url_pattern": "/", "host": ["h:80"]}]}]}"#,
+    );
+    let unknown: Vec<&String> = cfg
+        .warnings
+        .iter()
+        .filter(|w| w.contains("'x/y'"))
+        .collect();
+    assert_eq!(unknown.len(), 1, "{:?}", cfg.warnings);
+    let backend = &cfg.endpoints[0].backends[0];
+    assert!(backend.return_error_code);
+    assert!(backend.extra_config.contains_key("backend/http"));
+}
+
+#[test]
+fn yaml_and_toml_examples_compile_alike() {
+    let yaml = config::load(Path::new("config-examples/simple.yaml"), &NoEnv).expect("valid yaml");
+    let toml = config::load(Path::new("config-examples/simple.toml"), &NoEnv).expect("valid toml");
+    assert_eq!(config::dump(&yaml), config::dump(&toml));
+}
