@@ -48,6 +48,9 @@ pub struct ServiceConfig {
     pub static_filesystem: Option<StaticFilesystem>,
     /// The whole root `extra_config`, normalised to short namespace names (aliases resolved), unknown namespaces kept.
     pub extra_config: ExtraConfig,
+    /// Non-fatal findings while loading (unknown namespaces, unparsable durations, unknown encodings), for the
+    /// caller to print: library code does not write to stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Namespace → raw JSON value. Components decode their own namespace from here when they are built.
