@@ -22,3 +22,5 @@ pub mod proxy;
 pub mod backend;
 pub mod encoding;
 pub mod limits;
+pub mod components;
+pub mod telemetry;

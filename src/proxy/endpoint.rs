@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use sonic_rs::{JsonValueMutTrait, Value};
+use sonic_rs::{JsonValueMutTrait, JsonValueTrait, Value};
 
 use super::backend_call::{BackendStage, Failure};
 use super::render::{self, GatewayHeaders};
@@ -257,9 +257,9 @@ fn merge_into(acc: &mut Option<Value>, data: Value) {
     match acc {
         None => *acc = Some(data),
         Some(existing) => {
-            let (Some(dst), Some(src)) = (existing.as_object_mut(), data.into_object()) else { return };
-            for (k, v) in src {
-                dst.insert(&k, v);
+            let (Some(dst), Some(src)) = (existing.as_object_mut(), data.as_object()) else { return };
+            for (k, v) in src.iter() {
+                dst.insert(k, v.clone());
             }
         }
     }
