@@ -30,7 +30,10 @@ use tree::{MethodTree, Pattern, Target};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route<'a> {
     /// `config.endpoints[index]`, with its variables in the order of `EndpointConfig::params`.
-    Endpoint { index: usize, params: Params },
+    Endpoint {
+        index: usize,
+        params: Params,
+    },
     /// `GET router.health_path`.
     Health,
     /// `/__debug/…` (`debug_endpoint`), any method.
@@ -39,15 +42,24 @@ pub enum Route<'a> {
     Echo,
     /// `router.auto_options`: `OPTIONS` on a registered endpoint path → 200, empty body, this `Allow` (sorted
     /// methods, `", "`-separated) and `X-Krakend`.
-    AutoOptions { allow: &'a str },
+    AutoOptions {
+        allow: &'a str,
+    },
     /// Trailing-slash or fixed-path redirect: `301` for `GET`, `307` otherwise, answered before any middleware
     /// (the caller adds the HTML body for `GET` and the `Content-Type` for `GET`/`HEAD`, §5.3).
-    Redirect { status: u16, location: String },
+    Redirect {
+        status: u16,
+        location: String,
+    },
     /// 405 with this `Allow` value (methods in route-tree creation order).
-    MethodNotAllowed { allow: &'a str },
+    MethodNotAllowed {
+        allow: &'a str,
+    },
     NotFound,
     /// The path-param check failed: 400 with this body (`error: encoded url params` or `error: <unescape error>`).
-    BadParams { message: String },
+    BadParams {
+        message: String,
+    },
     /// The request path has an invalid `%` escape: Go's server answers `400 Bad Request` before routing.
     BadRequest,
 }
@@ -102,16 +114,28 @@ impl Router {
 
         if !opts.disable_health {
             let owner = format!("the health endpoint GET {}", opts.health_path);
-            insert(Method::Get, Pattern::literal(&opts.health_path), owner, Target::Health)?;
+            insert(
+                Method::Get,
+                Pattern::literal(&opts.health_path),
+                owner,
+                Target::Health,
+            )?;
         }
-        for (enabled, name) in [(config.debug_endpoint, "__debug"), (config.echo_endpoint, "__echo")] {
+        for (enabled, name) in [
+            (config.debug_endpoint, "__debug"),
+            (config.echo_endpoint, "__echo"),
+        ] {
             if !enabled {
                 continue;
             }
             for m in ANY_METHODS {
                 for catch_all in [false, true] {
                     let owner = format!("the built-in endpoint {} /{name}/", m.as_str());
-                    let target = if name == "__debug" { Target::Debug } else { Target::Echo };
+                    let target = if name == "__debug" {
+                        Target::Debug
+                    } else {
+                        Target::Echo
+                    };
                     insert(m, Pattern::builtin(name, catch_all), owner, target)?;
                 }
             }
@@ -129,27 +153,43 @@ impl Router {
                     })
                 })
                 .collect::<Result<Box<[usize]>, _>>()?;
-            let target = Target::Endpoint { index, slots, param_count: e.params.len() };
+            let target = Target::Endpoint {
+                index,
+                slots,
+                param_count: e.params.len(),
+            };
             insert(e.method, pattern, owner, target)?;
         }
         if opts.auto_options {
             let mut catalog: BTreeMap<&str, Vec<&'static str>> = BTreeMap::new();
             for e in &config.endpoints {
-                catalog.entry(e.path.as_str()).or_default().push(e.method.as_str());
+                catalog
+                    .entry(e.path.as_str())
+                    .or_default()
+                    .push(e.method.as_str());
             }
             for (path, mut methods) in catalog {
                 methods.sort_unstable();
                 methods.dedup();
                 let allow = methods.join(", ").into_boxed_str();
                 let owner = format!("the auto_options route OPTIONS {path}");
-                insert(Method::Options, Pattern::parse(path, config.disable_rest), owner, Target::AutoOptions { allow })?;
+                insert(
+                    Method::Options,
+                    Pattern::parse(path, config.disable_rest),
+                    owner,
+                    Target::AutoOptions { allow },
+                )?;
             }
         }
 
         let allow = (0..1usize << trees.len())
             .map(|mask| {
-                let names: Vec<&str> =
-                    trees.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, t)| t.method.as_str()).collect();
+                let names: Vec<&str> = trees
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, t)| t.method.as_str())
+                    .collect();
                 names.join(", ").into_boxed_str()
             })
             .collect();
@@ -166,17 +206,28 @@ impl Router {
 
     /// Routes a request. `raw_path` is the request-target path as received (percent-encoded, no query); `query`
     /// the raw query without `?` (`Some("")` for a bare `?`), or `None`; `forwarded_prefix` the `X-Forwarded-Prefix`
-    /// header, used in trailing-slash redirects.
+    /// header (its first line, as gin's `Header.Get`), used in trailing-slash redirects.
     ///
     /// A matched endpoint costs one allocation for its variable values (none without variables), plus one for the
     /// decoded path when it contains `%`.
-    pub fn lookup(&self, method: &str, raw_path: &str, query: Option<&str>, forwarded_prefix: Option<&str>) -> Route<'_> {
+    pub fn lookup(
+        &self,
+        method: &str,
+        raw_path: &str,
+        query: Option<&str>,
+        forwarded_prefix: Option<&str>,
+    ) -> Route<'_> {
         let Ok(decoded) = params::decode_path(raw_path) else {
             return Route::BadRequest;
         };
-        let cleaned = if self.remove_extra_slash { redirect::clean_path(&decoded) } else { None };
+        let cleaned = if self.remove_extra_slash {
+            redirect::clean_path(&decoded)
+        } else {
+            None
+        };
         let path: &str = cleaned.as_deref().unwrap_or(&decoded);
-        let tree = Method::parse(method).and_then(|m| self.trees.iter().position(|t| t.method == m));
+        let tree =
+            Method::parse(method).and_then(|m| self.trees.iter().position(|t| t.method == m));
 
         if let Some(ti) = tree {
             let t = &self.trees[ti];
@@ -189,14 +240,21 @@ impl Router {
                     }
                 }
                 return match m.value {
-                    Target::Endpoint { index, slots, param_count } => {
+                    Target::Endpoint {
+                        index,
+                        slots,
+                        param_count,
+                    } => {
                         let mut values: SmallVec<[&str; 4]> = SmallVec::from_elem("", *param_count);
                         for ((_, value), &slot) in m.params.iter().zip(slots.iter()) {
                             if let Some(v) = values.get_mut(slot) {
                                 *v = value;
                             }
                         }
-                        Route::Endpoint { index: *index, params: collect_params(&values) }
+                        Route::Endpoint {
+                            index: *index,
+                            params: collect_params(&values),
+                        }
                     }
                     Target::Health => Route::Health,
                     Target::Debug => Route::Debug,
@@ -205,7 +263,11 @@ impl Router {
                 };
             }
             if method != "CONNECT" && path != "/" {
-                let status = if method == "GET" { REDIRECT_GET } else { REDIRECT_OTHER };
+                let status = if method == "GET" {
+                    REDIRECT_GET
+                } else {
+                    REDIRECT_OTHER
+                };
                 if self.redirect_trailing_slash {
                     let toggled = match path.strip_suffix('/') {
                         Some(p) => std::borrow::Cow::Borrowed(p),
@@ -214,14 +276,26 @@ impl Router {
                     if t.router.at(&toggled).is_ok() {
                         // gin builds the target from the request's URL.Path, not the cleaned lookup path.
                         let target = redirect::trailing_slash_target(&decoded, forwarded_prefix);
-                        return Route::Redirect { status, location: redirect::location(&target, query) };
+                        return Route::Redirect {
+                            status,
+                            location: redirect::location(&target, query),
+                        };
                     }
                 }
                 if self.redirect_fixed_path {
                     let clean = redirect::clean_path(&decoded);
                     let clean = clean.as_deref().unwrap_or(&decoded);
-                    if let Some(fixed) = t.find_case_insensitive(clean, self.redirect_trailing_slash) {
-                        return Route::Redirect { status, location: redirect::location(&fixed, query) };
+                    if let Some(fixed) =
+                        t.find_case_insensitive(clean, self.redirect_trailing_slash)
+                    {
+                        // Never redirect to the path just requested (a redirect loop), should the case-insensitive
+                        // walk accept a path the tree rejects.
+                        if fixed != *decoded {
+                            return Route::Redirect {
+                                status,
+                                location: redirect::location(&fixed, query),
+                            };
+                        }
                     }
                 }
             }

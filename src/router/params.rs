@@ -8,6 +8,9 @@ use std::borrow::Cow;
 /// All values live in one `String` (one allocation per request at most, none for endpoints without variables);
 /// `spans` holds `(start, end)` byte offsets into it, inline for up to four variables. This replaces one `String`
 /// per value (`SmallVec<[String; 4]>`), which costs an allocation per variable.
+///
+/// A name in `EndpointConfig::params` that is not a variable of the registered path (in REST mode `file.{ext}` is
+/// literal text) gets an empty value.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Params {
     buf: String,
@@ -186,7 +189,10 @@ mod tests {
 
     #[test]
     fn decoding() {
-        assert!(matches!(decode_path("/foo/bar"), Ok(Cow::Borrowed("/foo/bar"))));
+        assert!(matches!(
+            decode_path("/foo/bar"),
+            Ok(Cow::Borrowed("/foo/bar"))
+        ));
         assert_eq!(decode_path("/foo/a%20b").unwrap(), "/foo/a b");
         assert_eq!(decode_path("/foo/a%2Fb+c").unwrap(), "/foo/a/b+c");
         assert_eq!(decode_path("/foo/..%252F").unwrap(), "/foo/..%2F");
@@ -204,9 +210,18 @@ mod tests {
         assert_eq!(check_param("..%2F").unwrap_err(), ENCODED_PARAMS);
         assert_eq!(check_param("a?b").unwrap_err(), ENCODED_PARAMS);
         assert_eq!(check_param("a#b").unwrap_err(), ENCODED_PARAMS);
-        assert_eq!(check_param("%zz").unwrap_err(), "error: invalid URL escape \"%zz\"");
-        assert_eq!(check_param("%41%4").unwrap_err(), "error: invalid URL escape \"%4\"");
-        assert_eq!(check_param("%").unwrap_err(), "error: invalid URL escape \"%\"");
+        assert_eq!(
+            check_param("%zz").unwrap_err(),
+            "error: invalid URL escape \"%zz\""
+        );
+        assert_eq!(
+            check_param("%41%4").unwrap_err(),
+            "error: invalid URL escape \"%4\""
+        );
+        assert_eq!(
+            check_param("%").unwrap_err(),
+            "error: invalid URL escape \"%\""
+        );
     }
 
     #[test]
