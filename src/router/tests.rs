@@ -663,3 +663,23 @@ fn hot_path_lookups() {
         assert_eq!(get(&r, "/v1/static"), ep(1, &[]));
     }
 }
+
+#[test]
+fn backtracks_from_static_to_variable() {
+    // gin's skippedNodes: a static prefix that leads nowhere falls back to the variable.
+    let r = router(&[(Get, "/foo/{id}/x"), (Get, "/foo/bar")]);
+    assert_eq!(get(&r, "/foo/bar/x"), ep(0, &["bar"]));
+    assert_eq!(get(&r, "/foo/bar"), ep(1, &[]));
+}
+
+#[test]
+fn debug_endpoint_creates_every_method_tree() {
+    let r = router_with(&[(Get, "/foo")], |c| c.debug_endpoint = true);
+    assert_eq!(
+        r.lookup("POST", "/foo", None, None),
+        Route::MethodNotAllowed { allow: "GET" }
+    );
+    // PUT has a tree (from `/__debug/`), but neither `/foo` nor `/foo/` is in it, and GET has no `/foo/`.
+    assert_eq!(r.lookup("PUT", "/foo/", None, None), Route::NotFound);
+    assert_eq!(get(&r, "/foo/"), redirect(301, "/foo"));
+}
