@@ -18,7 +18,7 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
-pub use client_ip::{client_ip, ClientIp};
+pub use client_ip::{client_ip, ClientIp, APP_ENGINE_HEADER};
 pub use params::Params;
 
 use crate::config::{ConfigError, Method, ServiceConfig};
