@@ -7,6 +7,7 @@ use bytes::Bytes;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::config::{BackendConfig, EndpointConfig, Method, UrlPart, UrlPattern, VERSION};
+use crate::router::Params;
 use crate::server::h1::RequestHead;
 
 use super::Target;
@@ -116,7 +117,7 @@ impl Forwarding {
     }
 
     /// Builds the request for this backend from the client's request.
-    pub fn request(&self, client: &RequestHead, params: &[String], client_ip: &str, body: Bytes) -> OutgoingRequest {
+    pub fn request(&self, client: &RequestHead, params: &Params, client_ip: &str, body: Bytes) -> OutgoingRequest {
         let mut path_and_query = String::with_capacity(self.pattern.source.len() + 32);
         self.fill_pattern(&mut path_and_query, params);
         self.append_query(&mut path_and_query, client.query());
@@ -176,7 +177,7 @@ impl Forwarding {
         OutgoingRequest { method: self.method, path_and_query, header_block, gateway_gzip, body, has_body }
     }
 
-    fn fill_pattern(&self, out: &mut String, params: &[String]) {
+    fn fill_pattern(&self, out: &mut String, params: &Params) {
         let mut in_query = false;
         for part in &self.pattern.parts {
             match part {
@@ -185,7 +186,7 @@ impl Forwarding {
                     out.push_str(text);
                 }
                 UrlPart::Param(i) => {
-                    let value = params.get(*i).map_or("", String::as_str);
+                    let value = params.get(*i).unwrap_or("");
                     if in_query {
                         let _ = write!(out, "{}", utf8_percent_encode(value, REQUEST_LINE_ESCAPE));
                     } else {

@@ -8,6 +8,7 @@ use crate::backend::request::Forwarding;
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
 use crate::encoding::json;
+use crate::router::Params;
 use crate::server::h1::RequestHead;
 
 /// A backend, compiled for one worker.
@@ -50,7 +51,7 @@ impl BackendStage {
     }
 
     /// Calls the backend and decodes its answer. `Ok(None)` is a success without data (a JSON `null`).
-    pub async fn fetch(&self, client: &Client, req: &RequestHead, params: &[String], client_ip: &str, body: Bytes) -> Result<Option<Value>, Failure> {
+    pub async fn fetch(&self, client: &Client, req: &RequestHead, params: &Params, client_ip: &str, body: Bytes) -> Result<Option<Value>, Failure> {
         let out = self.forwarding.request(req, params, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query.split('?').next().unwrap_or("/");

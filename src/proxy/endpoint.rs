@@ -13,6 +13,7 @@ use super::render::{self, GatewayHeaders};
 use crate::backend::client::Streaming;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
 use crate::server::h1::write::ResponseWriter;
+use crate::router::Params;
 use crate::server::h1::RequestHead;
 use crate::server::worker::Worker;
 
@@ -72,7 +73,7 @@ impl Endpoint {
         &self,
         worker: &Rc<Worker>,
         req: &RequestHead,
-        params: &[String],
+        params: &Params,
         body: Bytes,
         client_ip: &str,
         out: &mut Vec<u8>,
@@ -110,7 +111,7 @@ impl Endpoint {
     }
 
     /// Calls every backend concurrently on this core and merges what arrives, in arrival order, before the deadline.
-    async fn collect(&self, worker: &Rc<Worker>, req: &RequestHead, params: &[String], body: Bytes, client_ip: &str) -> Outcome {
+    async fn collect(&self, worker: &Rc<Worker>, req: &RequestHead, params: &Params, body: Bytes, client_ip: &str) -> Outcome {
         if let [only] = self.backends.as_slice() {
             return match only.fetch(&worker.client, req, params, client_ip, body).await {
                 Ok(data) => Outcome { data, complete: true, failures: Vec::new() },
@@ -165,7 +166,7 @@ impl Endpoint {
         &self,
         worker: &Rc<Worker>,
         req: &RequestHead,
-        params: &[String],
+        params: &Params,
         body: Bytes,
         client_ip: &str,
         out: &mut Vec<u8>,
@@ -240,10 +241,10 @@ impl Endpoint {
     }
 
     /// Sends the request to `proxy.shadow` backends in the background; their answers are dropped.
-    fn fire_shadows(&self, worker: &Rc<Worker>, req: &RequestHead, params: &[String], body: &Bytes, client_ip: &str) {
+    fn fire_shadows(&self, worker: &Rc<Worker>, req: &RequestHead, params: &Params, body: &Bytes, client_ip: &str) {
         for shadow in &self.shadows {
             let (worker, shadow, req, params, body, ip) =
-                (worker.clone(), shadow.clone(), req.clone(), params.to_vec(), body.clone(), client_ip.to_owned());
+                (worker.clone(), shadow.clone(), req.clone(), params.clone(), body.clone(), client_ip.to_owned());
             let timeout = self.config.timeout;
             monoio::spawn(async move {
                 let _ = monoio::time::timeout(timeout, shadow.fetch(&worker.client, &req, &params, &ip, body)).await;

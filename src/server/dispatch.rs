@@ -27,7 +27,9 @@ pub async fn dispatch(
     started: Instant,
 ) -> Option<StreamReply> {
     let start = out.len();
-    let client_ip = crate::router::client_ip::client_ip(&worker.config.router, peer.ip(), |name| req.header_values(name));
+    let client_ip = crate::router::client_ip(&worker.config.router, peer.ip(), |name| {
+        req.header_values(name).filter_map(|v| std::str::from_utf8(v).ok())
+    });
     let client_ip = client_ip.to_string();
     let reply = route(worker, req, body, &client_ip, out, close).await;
     let status = out.get(start + 9..start + 12).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.parse().ok()).unwrap_or(0);
