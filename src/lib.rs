@@ -14,13 +14,13 @@
 //! Everything a worker needs is built once per worker from the validated [`config::ServiceConfig`]: the router, the
 //! endpoint pipes and the backend connection pools. Nothing mutable is shared between workers.
 
-pub mod config;
-pub mod cli;
-pub mod server;
-pub mod router;
-pub mod proxy;
 pub mod backend;
+pub mod cli;
+pub mod components;
+pub mod config;
 pub mod encoding;
 pub mod limits;
-pub mod components;
+pub mod proxy;
+pub mod router;
+pub mod server;
 pub mod telemetry;

@@ -1,3 +1,12 @@
 //! Response bodies: decoding what backends send and rendering what clients get.
 
+pub mod decode;
 pub mod json;
+pub mod render;
+
+pub use decode::{decode_json, decode_safejson, decode_string, DecodeError};
+pub use json::{encode_config_value, write_str, write_value};
+pub use render::{render_json, render_json_collection, render_string};
+
+#[cfg(test)]
+mod tests;
