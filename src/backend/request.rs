@@ -126,7 +126,7 @@ impl Forwarding {
         let mut forwarded_user_agent = false;
         let mut has_accept_encoding = false;
         let mut has_range = false;
-        let mut keep = |name: &str| self.backend_headers.as_ref().is_none_or(|b| b.allows_header(name));
+        let keep = |name: &str| self.backend_headers.as_ref().is_none_or(|b| b.allows_header(name));
         let mut canonical = String::new();
         for (name, value) in client.headers() {
             canonical.clear();

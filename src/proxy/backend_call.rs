@@ -7,7 +7,7 @@ use crate::backend::balance::Balancer;
 use crate::backend::request::Forwarding;
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
-use crate::encoding::json;
+use crate::encoding as json;
 use crate::router::Params;
 use crate::server::h1::RequestHead;
 

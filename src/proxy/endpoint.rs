@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use sonic_rs::{JsonValueMutTrait, JsonValueTrait, Value};
+use sonic_rs::{JsonContainerTrait, JsonValueMutTrait, Value};
 
 use super::backend_call::{BackendStage, Failure};
 use super::render::{self, GatewayHeaders};

@@ -3,7 +3,7 @@
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
 use crate::config::OutputEncoding;
-use crate::encoding::json;
+use crate::encoding as json;
 use crate::server::h1::write::ResponseWriter;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
