@@ -114,7 +114,8 @@ impl Endpoint {
     async fn collect(&self, worker: &Rc<Worker>, req: &RequestHead, params: &Params, body: Bytes, client_ip: &str) -> Outcome {
         if let [only] = self.backends.as_slice() {
             return match only.fetch(&worker.client, req, params, client_ip, body).await {
-                Ok(data) => Outcome { data, complete: true, failures: Vec::new() },
+                // A JSON `null` is a success without data; the json renderer writes it as `null` (lura `jsonRender`).
+                Ok(data) => Outcome { data: Some(data.unwrap_or_default()), complete: true, failures: Vec::new() },
                 Err(f) => Outcome { data: None, complete: false, failures: vec![f] },
             };
         }
