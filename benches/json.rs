@@ -26,11 +26,7 @@ fn api_body(size: usize) -> Vec<u8> {
         users.push(user);
         i += 1;
     }
-    format!(
-        r#"{{"data":[{}],"page":1,"per_page":{i},"total":12345678901234567890}}"#,
-        users.join(",")
-    )
-    .into_bytes()
+    format!(r#"{{"data":[{}],"page":1,"per_page":{i},"total":12345678901234567890}}"#, users.join(",")).into_bytes()
 }
 
 const SIZES: [(&str, usize); 3] = [("1KB", 1 << 10), ("10KB", 10 << 10), ("100KB", 100 << 10)];
@@ -40,43 +36,27 @@ fn decode(c: &mut Criterion) {
     for (name, size) in SIZES {
         let body = api_body(size);
         group.throughput(Throughput::Bytes(body.len() as u64));
-        group.bench_with_input(
-            BenchmarkId::new("sonic_rs_rawnum", name),
-            &body,
-            |b, body| b.iter(|| decode_json(black_box(body), false).expect("valid")),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("simd_json_borrowed", name),
-            &body,
-            |b, body| {
-                b.iter(|| {
-                    // simd-json parses in place: a shared `Bytes` body would have to be copied first.
-                    let mut copy = black_box(body).clone();
-                    let v = simd_json::to_borrowed_value(&mut copy).expect("valid");
-                    black_box(&v);
-                })
-            },
-        );
-        group.bench_with_input(
-            BenchmarkId::new("simd_json_tape", name),
-            &body,
-            |b, body| {
-                b.iter(|| {
-                    let mut copy = black_box(body).clone();
-                    let t = simd_json::to_tape(&mut copy).expect("valid");
-                    black_box(&t);
-                })
-            },
-        );
-        group.bench_with_input(
-            BenchmarkId::new("serde_json_value", name),
-            &body,
-            |b, body| {
-                b.iter(|| {
-                    serde_json::from_slice::<serde_json::Value>(black_box(body)).expect("valid")
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("sonic_rs_rawnum", name), &body, |b, body| {
+            b.iter(|| decode_json(black_box(body), false).expect("valid"))
+        });
+        group.bench_with_input(BenchmarkId::new("simd_json_borrowed", name), &body, |b, body| {
+            b.iter(|| {
+                // simd-json parses in place: a shared `Bytes` body would have to be copied first.
+                let mut copy = black_box(body).clone();
+                let v = simd_json::to_borrowed_value(&mut copy).expect("valid");
+                black_box(&v);
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("simd_json_tape", name), &body, |b, body| {
+            b.iter(|| {
+                let mut copy = black_box(body).clone();
+                let t = simd_json::to_tape(&mut copy).expect("valid");
+                black_box(&t);
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("serde_json_value", name), &body, |b, body| {
+            b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(body)).expect("valid"))
+        });
     }
     group.finish();
 }
@@ -95,21 +75,15 @@ fn encode(c: &mut Criterion) {
                 black_box(out.len())
             })
         });
-        group.bench_with_input(
-            BenchmarkId::new("decode_and_write", name),
-            &body,
-            |b, body| {
-                let mut out = Vec::with_capacity(body.len());
-                b.iter(|| {
-                    out.clear();
-                    let v = decode_json(black_box(body), false)
-                        .expect("valid")
-                        .expect("object");
-                    write_value(&mut out, &v);
-                    black_box(out.len())
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("decode_and_write", name), &body, |b, body| {
+            let mut out = Vec::with_capacity(body.len());
+            b.iter(|| {
+                out.clear();
+                let v = decode_json(black_box(body), false).expect("valid").expect("object");
+                write_value(&mut out, &v);
+                black_box(out.len())
+            })
+        });
     }
     group.finish();
 }

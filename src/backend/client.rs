@@ -75,7 +75,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: HttpClientConfig) -> Self {
-        let pool = Pool::new(config.max_idle_connections_per_host, config.max_idle_connections, config.idle_connection_timeout);
+        let pool = Pool::new(
+            config.max_idle_connections_per_host,
+            config.max_idle_connections,
+            config.idle_connection_timeout,
+        );
         Client { pool, config }
     }
 
@@ -104,14 +108,20 @@ impl Client {
     }
 
     /// Sends the request and follows redirects; returns the connection positioned at the final response's body.
-    async fn send_following(&self, target: &Target, req: &OutgoingRequest) -> Result<(Conn, ResponseHead, String, String), BackendError> {
+    async fn send_following(
+        &self,
+        target: &Target,
+        req: &OutgoingRequest,
+    ) -> Result<(Conn, ResponseHead, String, String), BackendError> {
         let mut target = Cow::Borrowed(target);
         let mut req = Cow::Borrowed(req);
         for hop in 0..=MAX_REDIRECTS {
             let key = target.base.clone();
             let (mut conn, head) = self.send_once(&target, &req, &key).await?;
             let location = match head.status {
-                301 | 302 | 303 | 307 | 308 => head.header("location").and_then(|l| std::str::from_utf8(l).ok()).map(str::to_owned),
+                301 | 302 | 303 | 307 | 308 => {
+                    head.header("location").and_then(|l| std::str::from_utf8(l).ok()).map(str::to_owned)
+                }
                 _ => None,
             };
             let url = req.url(&target);
@@ -145,7 +155,12 @@ impl Client {
     }
 
     /// One request/response exchange; a pooled connection that turns out to be closed is replaced once.
-    async fn send_once(&self, target: &Target, req: &OutgoingRequest, key: &str) -> Result<(Conn, ResponseHead), BackendError> {
+    async fn send_once(
+        &self,
+        target: &Target,
+        req: &OutgoingRequest,
+        key: &str,
+    ) -> Result<(Conn, ResponseHead), BackendError> {
         if target.tls {
             return Err(BackendError::Unsupported(format!(
                 "{}: https backends need client TLS, which this build does not have yet",
@@ -227,11 +242,16 @@ fn resolve_location(current: &Target, current_path: &str, location: &str) -> Res
         let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
         let scheme = if location.starts_with("https") { "https" } else { "http" };
         let base = format!("{scheme}://{authority}");
-        let target = if base == current.base { current.clone() } else { Target::parse(&base).map_err(BackendError::Io)? };
+        let target =
+            if base == current.base { current.clone() } else { Target::parse(&base).map_err(BackendError::Io)? };
         return Ok((target, path.to_owned()));
     }
     if let Some(rest) = location.strip_prefix("//") {
-        return resolve_location(current, current_path, &format!("{}://{rest}", if current.tls { "https" } else { "http" }));
+        return resolve_location(
+            current,
+            current_path,
+            &format!("{}://{rest}", if current.tls { "https" } else { "http" }),
+        );
     }
     if location.starts_with('/') {
         return Ok((current.clone(), location.to_owned()));
@@ -246,7 +266,9 @@ fn redirect_headers(block: &[u8], previous_url: &str, same_host: bool, https_to_
     let mut out = Vec::with_capacity(block.len() + previous_url.len() + 16);
     for line in block.split_inclusive(|b| *b == b'\n') {
         let lower = line.to_ascii_lowercase();
-        if lower.starts_with(b"referer:") || (!same_host && (lower.starts_with(b"authorization:") || lower.starts_with(b"cookie:"))) {
+        if lower.starts_with(b"referer:")
+            || (!same_host && (lower.starts_with(b"authorization:") || lower.starts_with(b"cookie:")))
+        {
             continue;
         }
         out.extend_from_slice(line);

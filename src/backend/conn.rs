@@ -231,7 +231,8 @@ impl BodyReader {
                     }
                     let n = (conn.buf.len() as u64).min(remaining) as usize;
                     let piece = conn.buf.split_to(n).freeze();
-                    self.state = if remaining == n as u64 { BodyState::Done } else { BodyState::Length(remaining - n as u64) };
+                    self.state =
+                        if remaining == n as u64 { BodyState::Done } else { BodyState::Length(remaining - n as u64) };
                     return Ok(Some(piece));
                 }
                 BodyState::ChunkSize => match crate::server::h1::parse_chunk_size(&conn.buf) {
@@ -256,8 +257,11 @@ impl BodyReader {
                     }
                     let n = (conn.buf.len() as u64).min(remaining) as usize;
                     let piece = conn.buf.split_to(n).freeze();
-                    self.state =
-                        if remaining == n as u64 { BodyState::ChunkDataEnd } else { BodyState::ChunkData(remaining - n as u64) };
+                    self.state = if remaining == n as u64 {
+                        BodyState::ChunkDataEnd
+                    } else {
+                        BodyState::ChunkData(remaining - n as u64)
+                    };
                     return Ok(Some(piece));
                 }
                 BodyState::ChunkDataEnd => {
@@ -302,7 +306,10 @@ impl BodyReader {
         while let Some(piece) = self.next(conn).await? {
             let total = acc.as_ref().map_or(0, |a| a.len()) + first.as_ref().map_or(0, |f| f.len()) + piece.len();
             if total > limit {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("response body larger than {limit} bytes")));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("response body larger than {limit} bytes"),
+                ));
             }
             // A body that arrives in one piece (the common case) is handed on without a copy.
             match (&mut first, &mut acc) {

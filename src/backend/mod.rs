@@ -7,8 +7,8 @@
 //! byte written.
 
 pub mod balance;
-pub mod conn;
 pub mod client;
+pub mod conn;
 pub mod pool;
 pub mod request;
 pub mod target;

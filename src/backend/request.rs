@@ -98,7 +98,12 @@ pub fn user_agent() -> String {
 }
 
 impl Forwarding {
-    pub fn build(endpoint: &EndpointConfig, backend: &BackendConfig, disable_compression: bool, disable_keep_alives: bool) -> Self {
+    pub fn build(
+        endpoint: &EndpointConfig,
+        backend: &BackendConfig,
+        disable_compression: bool,
+        disable_keep_alives: bool,
+    ) -> Self {
         let endpoint_headers = if endpoint.input_headers.is_empty() {
             Allowed::Only(vec!["Content-Type".to_owned()])
         } else {
@@ -108,7 +113,8 @@ impl Forwarding {
             method: backend.method,
             pattern: backend.url_pattern.clone(),
             endpoint_query: Allowed::from_list(&endpoint.input_query_strings),
-            backend_query: (!backend.input_query_strings.is_empty()).then(|| Allowed::from_list(&backend.input_query_strings)),
+            backend_query: (!backend.input_query_strings.is_empty())
+                .then(|| Allowed::from_list(&backend.input_query_strings)),
             endpoint_headers,
             backend_headers: (!backend.input_headers.is_empty()).then(|| Allowed::from_list(&backend.input_headers)),
             disable_compression,
@@ -166,7 +172,8 @@ impl Forwarding {
             // Also when a backend filter drops it: Go would then send `Go-http-client/1.1` (README).
             push_header(&mut header_block, "User-Agent", ua.as_bytes());
         }
-        let gateway_gzip = !self.disable_compression && !has_accept_encoding && !has_range && self.method != Method::Head;
+        let gateway_gzip =
+            !self.disable_compression && !has_accept_encoding && !has_range && self.method != Method::Head;
         if gateway_gzip {
             push_header(&mut header_block, "Accept-Encoding", b"gzip");
         }

@@ -40,15 +40,23 @@ impl Target {
         let authority = if port == default_port { host.to_owned() } else { rest.to_owned() };
         let host_only = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let addr = resolve(&host_only, port);
-        Ok(Target { base: format!("{}://{}", if tls { "https" } else { "http" }, rest), tls, authority, host: host_only, port, addr })
+        Ok(Target {
+            base: format!("{}://{}", if tls { "https" } else { "http" }, rest),
+            tls,
+            authority,
+            host: host_only,
+            port,
+            addr,
+        })
     }
 
     /// The address to dial, resolving again if start-up could not.
     pub fn socket_addr(&self) -> std::io::Result<SocketAddr> {
         match self.addr {
             Some(a) => Ok(a),
-            None => resolve(&self.host, self.port)
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("lookup {}: no such host", self.host))),
+            None => resolve(&self.host, self.port).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, format!("lookup {}: no such host", self.host))
+            }),
         }
     }
 }

@@ -14,7 +14,10 @@ use crate::config::StaticFilesystem;
 pub enum StaticAnswer {
     /// Not under the prefix (or listed in `skip`): the router takes it.
     Pass,
-    File { body: Vec<u8>, content_type: &'static str },
+    File {
+        body: Vec<u8>,
+        content_type: &'static str,
+    },
     /// A directory listing (`directory_listing: true`).
     Listing(String),
     Forbidden,
@@ -127,15 +130,26 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ringway-static-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         std::fs::write(dir.join("a.json"), b"{\"a\":1}").unwrap();
-        let cfg = StaticFilesystem { prefix: "/data/".into(), path: dir.clone(), skip: vec!["/data/skip".into()], directory_listing: false };
+        let cfg = StaticFilesystem {
+            prefix: "/data/".into(),
+            path: dir.clone(),
+            skip: vec!["/data/skip".into()],
+            directory_listing: false,
+        };
         assert_eq!(serve(&cfg, "GET", "/other"), StaticAnswer::Pass);
         assert_eq!(serve(&cfg, "GET", "/data/skip/x"), StaticAnswer::Pass);
         assert_eq!(serve(&cfg, "POST", "/data/a.json"), StaticAnswer::Pass);
-        assert_eq!(serve(&cfg, "GET", "/data/a.json"), StaticAnswer::File { body: b"{\"a\":1}".to_vec(), content_type: "application/json" });
+        assert_eq!(
+            serve(&cfg, "GET", "/data/a.json"),
+            StaticAnswer::File { body: b"{\"a\":1}".to_vec(), content_type: "application/json" }
+        );
         assert_eq!(serve(&cfg, "GET", "/data/missing.json"), StaticAnswer::NotFound);
         assert_eq!(serve(&cfg, "GET", "/data/sub"), StaticAnswer::Forbidden);
         let listing = StaticFilesystem { directory_listing: true, ..cfg };
-        assert_eq!(serve(&listing, "GET", "/data/"), StaticAnswer::Listing("<pre>\n<a href=\"a.json\">a.json</a>\n<a href=\"sub/\">sub/</a>\n</pre>\n".into()));
+        assert_eq!(
+            serve(&listing, "GET", "/data/"),
+            StaticAnswer::Listing("<pre>\n<a href=\"a.json\">a.json</a>\n<a href=\"sub/\">sub/</a>\n</pre>\n".into())
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -6,106 +6,40 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("github_com/devopsfaith/krakend/router/gin", "router"),
     ("github.com/devopsfaith/krakend/proxy", "proxy"),
     ("github.com/devopsfaith/krakend/http", "backend/http"),
-    (
-        "github.com/devopsfaith/krakend/transport/http/client/executor",
-        "plugin/http-client",
-    ),
-    (
-        "github_com/devopsfaith/krakend/transport/http/server/handler",
-        "plugin/http-server",
-    ),
-    (
-        "github.com/devopsfaith/krakend/proxy/plugin",
-        "plugin/req-resp-modifier",
-    ),
-    (
-        "github.com/devopsfaith/krakend/transport/http/client/graphql",
-        "backend/graphql",
-    ),
+    ("github.com/devopsfaith/krakend/transport/http/client/executor", "plugin/http-client"),
+    ("github_com/devopsfaith/krakend/transport/http/server/handler", "plugin/http-server"),
+    ("github.com/devopsfaith/krakend/proxy/plugin", "plugin/req-resp-modifier"),
+    ("github.com/devopsfaith/krakend/transport/http/client/graphql", "backend/graphql"),
     ("github.com/devopsfaith/krakend-httpcache", "qos/http-cache"),
     ("github.com/devopsfaith/krakend-martian", "modifier/martian"),
     ("github.com/devopsfaith/krakend-cel", "validation/cel"),
-    (
-        "github.com/devopsfaith/krakend-jsonschema",
-        "validation/json-schema",
-    ),
-    (
-        "github.com/devopsfaith/krakend-ratelimit/juju/router",
-        "qos/ratelimit/router",
-    ),
-    (
-        "github.com/devopsfaith/krakend-ratelimit/juju/proxy",
-        "qos/ratelimit/proxy",
-    ),
-    (
-        "github.com/devopsfaith/krakend-circuitbreaker/gobreaker",
-        "qos/circuit-breaker",
-    ),
-    (
-        "github.com/devopsfaith/krakend-oauth2-clientcredentials",
-        "auth/client-credentials",
-    ),
-    (
-        "github.com/devopsfaith/krakend-jose/validator",
-        "auth/validator",
-    ),
+    ("github.com/devopsfaith/krakend-jsonschema", "validation/json-schema"),
+    ("github.com/devopsfaith/krakend-ratelimit/juju/router", "qos/ratelimit/router"),
+    ("github.com/devopsfaith/krakend-ratelimit/juju/proxy", "qos/ratelimit/proxy"),
+    ("github.com/devopsfaith/krakend-circuitbreaker/gobreaker", "qos/circuit-breaker"),
+    ("github.com/devopsfaith/krakend-oauth2-clientcredentials", "auth/client-credentials"),
+    ("github.com/devopsfaith/krakend-jose/validator", "auth/validator"),
     ("github.com/devopsfaith/krakend-jose/signer", "auth/signer"),
     ("github_com/devopsfaith/bloomfilter", "auth/revoker"),
-    (
-        "github_com/devopsfaith/krakend-botdetector",
-        "security/bot-detector",
-    ),
+    ("github_com/devopsfaith/krakend-botdetector", "security/bot-detector"),
     ("github_com/devopsfaith/krakend-httpsecure", "security/http"),
     ("github_com/devopsfaith/krakend-cors", "security/cors"),
     ("github.com/devopsfaith/krakend-amqp/agent", "async/amqp"),
-    (
-        "github.com/devopsfaith/krakend-amqp/consume",
-        "backend/amqp/consumer",
-    ),
-    (
-        "github.com/devopsfaith/krakend-amqp/produce",
-        "backend/amqp/producer",
-    ),
+    ("github.com/devopsfaith/krakend-amqp/consume", "backend/amqp/consumer"),
+    ("github.com/devopsfaith/krakend-amqp/produce", "backend/amqp/producer"),
     ("github.com/devopsfaith/krakend-lambda", "backend/lambda"),
-    (
-        "github.com/devopsfaith/krakend-pubsub/publisher",
-        "backend/pubsub/publisher",
-    ),
-    (
-        "github.com/devopsfaith/krakend-pubsub/subscriber",
-        "backend/pubsub/subscriber",
-    ),
+    ("github.com/devopsfaith/krakend-pubsub/publisher", "backend/pubsub/publisher"),
+    ("github.com/devopsfaith/krakend-pubsub/subscriber", "backend/pubsub/subscriber"),
     ("github_com/devopsfaith/krakend-gelf", "telemetry/gelf"),
-    (
-        "github_com/devopsfaith/krakend-gologging",
-        "telemetry/logging",
-    ),
-    (
-        "github_com/devopsfaith/krakend-logstash",
-        "telemetry/logstash",
-    ),
-    (
-        "github_com/devopsfaith/krakend-metrics",
-        "telemetry/metrics",
-    ),
+    ("github_com/devopsfaith/krakend-gologging", "telemetry/logging"),
+    ("github_com/devopsfaith/krakend-logstash", "telemetry/logstash"),
+    ("github_com/devopsfaith/krakend-metrics", "telemetry/metrics"),
     ("github_com/letgoapp/krakend-influx", "telemetry/influx"),
     ("github_com/devopsfaith/krakend-influx", "telemetry/influx"),
-    (
-        "github_com/devopsfaith/krakend-opencensus",
-        "telemetry/opencensus",
-    ),
-    (
-        "github.com/devopsfaith/krakend-lua/router",
-        "modifier/lua-endpoint",
-    ),
-    (
-        "github.com/devopsfaith/krakend-lua/proxy",
-        "modifier/lua-proxy",
-    ),
-    (
-        "github.com/devopsfaith/krakend-lua/proxy/backend",
-        "modifier/lua-backend",
-    ),
+    ("github_com/devopsfaith/krakend-opencensus", "telemetry/opencensus"),
+    ("github.com/devopsfaith/krakend-lua/router", "modifier/lua-endpoint"),
+    ("github.com/devopsfaith/krakend-lua/proxy", "modifier/lua-proxy"),
+    ("github.com/devopsfaith/krakend-lua/proxy/backend", "modifier/lua-backend"),
 ];
 
 /// Namespaces KrakenD (CE or EE) documents; anything else draws an "unknown namespace" warning.

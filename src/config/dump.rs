@@ -30,10 +30,7 @@ fn url_parts(endpoint: &EndpointConfig, pattern: &UrlPattern) -> String {
         .iter()
         .map(|part| match part {
             UrlPart::Literal(text) => format!("{text:?}"),
-            UrlPart::Param(i) => format!(
-                "param#{i}({})",
-                endpoint.params.get(*i).map_or("?", String::as_str)
-            ),
+            UrlPart::Param(i) => format!("param#{i}({})", endpoint.params.get(*i).map_or("?", String::as_str)),
             UrlPart::Dynamic(name) => format!("dynamic({name})"),
         })
         .collect();
@@ -41,10 +38,7 @@ fn url_parts(endpoint: &EndpointConfig, pattern: &UrlPattern) -> String {
 }
 
 fn body(b: &Option<Vec<u8>>) -> String {
-    b.as_ref().map_or_else(
-        || "none".to_owned(),
-        |b| String::from_utf8_lossy(b).into_owned(),
-    )
+    b.as_ref().map_or_else(|| "none".to_owned(), |b| String::from_utf8_lossy(b).into_owned())
 }
 
 /// Dumps `config` in a fixed order, one key per line.
@@ -53,13 +47,7 @@ pub fn dump(config: &ServiceConfig) -> String {
     let o = &mut out;
     let _ = writeln!(o, "name: {:?}", config.name);
     let _ = writeln!(o, "port: {}", config.port);
-    let _ = writeln!(
-        o,
-        "listen_ip: {}",
-        config
-            .listen_ip
-            .map_or_else(|| "all".to_owned(), |ip| ip.to_string())
-    );
+    let _ = writeln!(o, "listen_ip: {}", config.listen_ip.map_or_else(|| "all".to_owned(), |ip| ip.to_string()));
     let _ = writeln!(o, "host: {}", list(&config.hosts));
     let _ = writeln!(o, "timeout: {}", format_go_duration(config.timeout));
     let _ = writeln!(o, "cache_ttl: {}", format_go_duration(config.cache_ttl));
@@ -78,11 +66,7 @@ pub fn dump(config: &ServiceConfig) -> String {
     );
     let _ = writeln!(o, "max_header_bytes: {}", config.max_header_bytes);
     let _ = writeln!(o, "use_h2c: {}", config.use_h2c);
-    let _ = writeln!(
-        o,
-        "max_shutdown_wait_time: {}",
-        opt_duration(config.max_shutdown_wait_time)
-    );
+    let _ = writeln!(o, "max_shutdown_wait_time: {}", opt_duration(config.max_shutdown_wait_time));
     let c = &config.client;
     let _ = writeln!(
         o,
@@ -120,17 +104,9 @@ pub fn dump(config: &ServiceConfig) -> String {
         "  remove_extra_slash={} disable_path_decoding={} disable_health={} health_path={:?}",
         r.remove_extra_slash, r.disable_path_decoding, r.disable_health, r.health_path
     );
-    let _ = writeln!(
-        o,
-        "  disable_access_log={} logger_skip_paths={}",
-        r.disable_access_log,
-        list(&r.logger_skip_paths)
-    );
-    let proxies: Vec<String> = r
-        .trusted_proxies
-        .iter()
-        .map(|n| format!("{}/{}", n.addr, n.prefix))
-        .collect();
+    let _ =
+        writeln!(o, "  disable_access_log={} logger_skip_paths={}", r.disable_access_log, list(&r.logger_skip_paths));
+    let proxies: Vec<String> = r.trusted_proxies.iter().map(|n| format!("{}/{}", n.addr, n.prefix)).collect();
     let _ = writeln!(
         o,
         "  forwarded_by_client_ip={} remote_ip_headers={} trusted_proxies={}",
@@ -177,19 +153,10 @@ fn dump_endpoint(o: &mut String, e: &EndpointConfig) {
     let _ = writeln!(o, "  input_headers: {}", list(&e.input_headers));
     extra(o, "  ", &e.extra_config);
     for (i, b) in e.backends.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            "  backend #{i}: {} {}",
-            b.method.as_str(),
-            b.url_pattern.source
-        );
+        let _ = writeln!(o, "  backend #{i}: {} {}", b.method.as_str(), b.url_pattern.source);
         let _ = writeln!(o, "    parts: {}", url_parts(e, &b.url_pattern));
         let _ = writeln!(o, "    hosts: {}", list(&b.hosts));
-        let _ = writeln!(
-            o,
-            "    encoding: {:?} is_collection: {}",
-            b.encoding, b.is_collection
-        );
+        let _ = writeln!(o, "    encoding: {:?} is_collection: {}", b.encoding, b.is_collection);
         let _ = writeln!(
             o,
             "    target: {:?} group: {:?} allow: {} deny: {}",
@@ -199,11 +166,7 @@ fn dump_endpoint(o: &mut String, e: &EndpointConfig) {
             list(&b.deny)
         );
         if !b.mapping.is_empty() {
-            let pairs: Vec<String> = b
-                .mapping
-                .iter()
-                .map(|(k, v)| format!("{k:?}->{v:?}"))
-                .collect();
+            let pairs: Vec<String> = b.mapping.iter().map(|(k, v)| format!("{k:?}->{v:?}")).collect();
             let _ = writeln!(o, "    mapping: {}", pairs.join(", "));
         }
         let _ = writeln!(

@@ -43,18 +43,12 @@ pub fn parse_go_duration(text: &str) -> Option<i64> {
         if int_part.is_empty() && frac_part.is_empty() {
             return None;
         }
-        let unit_len = rest
-            .char_indices()
-            .find(|(_, c)| c.is_ascii_digit() || *c == '.')
-            .map_or(rest.len(), |(i, _)| i);
+        let unit_len =
+            rest.char_indices().find(|(_, c)| c.is_ascii_digit() || *c == '.').map_or(rest.len(), |(i, _)| i);
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let scale = NANOS_PER_UNIT.iter().find(|(name, _)| *name == unit)?.1;
-        let whole: u128 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse().ok()?
-        };
+        let whole: u128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
         let mut nanos = whole.checked_mul(u128::from(scale))?;
         // Fractions keep at most the precision the unit allows, like Go (which truncates).
         let mut frac_scale = u128::from(scale);

@@ -9,8 +9,8 @@ use super::url_pattern::{
     check_endpoint_path, compile_url_pattern, endpoint_params, with_leading_slash, UrlPatternError,
 };
 use super::validate::{
-    nanos, parse_backend_encoding, parse_output_encoding, positive, Root, Warnings,
-    ENDPOINT_METHODS, MAX_CONCURRENT_CALLS,
+    nanos, parse_backend_encoding, parse_output_encoding, positive, Root, Warnings, ENDPOINT_METHODS,
+    MAX_CONCURRENT_CALLS,
 };
 use super::ConfigError;
 
@@ -29,16 +29,10 @@ pub(super) fn build_endpoint(
     w: &mut Warnings,
 ) -> Result<EndpointConfig, ConfigError> {
     if raw.endpoint.is_empty() {
-        return Err(ConfigError::new(format!(
-            "endpoints[{index}].endpoint: missing (every endpoint needs a path)"
-        )));
+        return Err(ConfigError::new(format!("endpoints[{index}].endpoint: missing (every endpoint needs a path)")));
     }
     let path = with_leading_slash(&raw.endpoint);
-    let method_name = if raw.method.is_empty() {
-        "GET".to_owned()
-    } else {
-        raw.method.to_uppercase()
-    };
+    let method_name = if raw.method.is_empty() { "GET".to_owned() } else { raw.method.to_uppercase() };
     let label = format!("endpoint {method_name} {path}");
     check_endpoint_path(&path).map_err(|e| ConfigError::new(format!("{label}: endpoint: {e}")))?;
     if is_reserved(&path) {
@@ -51,18 +45,15 @@ pub(super) fn build_endpoint(
             "ignoring the '{method_name} {path}' endpoint, since it has 0 backends defined! (backend: declare at least one)"
         )));
     }
-    let method = Method::parse(&method_name)
-        .filter(|m| ENDPOINT_METHODS.contains(m))
-        .ok_or_else(|| {
-            ConfigError::new(format!(
-                "{label}: method: unsupported method '{}' (want GET, POST, PUT, PATCH or DELETE)",
-                raw.method
-            ))
-        })?;
+    let method = Method::parse(&method_name).filter(|m| ENDPOINT_METHODS.contains(m)).ok_or_else(|| {
+        ConfigError::new(format!(
+            "{label}: method: unsupported method '{}' (want GET, POST, PUT, PATCH or DELETE)",
+            raw.method
+        ))
+    })?;
     let place = format!("{label}: ");
     let timeout = positive(nanos(&raw.timeout, "timeout", &place, w)).unwrap_or(root.timeout);
-    let cache_ttl =
-        positive(nanos(&raw.cache_ttl, "cache_ttl", &place, w)).unwrap_or(root.cache_ttl);
+    let cache_ttl = positive(nanos(&raw.cache_ttl, "cache_ttl", &place, w)).unwrap_or(root.cache_ttl);
     let concurrent_calls = match raw.concurrent_calls {
         0 => 1,
         n @ 1..=MAX_CONCURRENT_CALLS => n as u8,
@@ -89,15 +80,8 @@ pub(super) fn build_endpoint(
     }
     let params = endpoint_params(&path, root.disable_rest);
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
-    namespaces::check_endpoint_proxy(&extra_config)
-        .map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
-    let endpoint = EndpointShape {
-        label: &label,
-        path: &path,
-        method,
-        params: &params,
-        output_encoding,
-    };
+    namespaces::check_endpoint_proxy(&extra_config).map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
+    let endpoint = EndpointShape { label: &label, path: &path, method, params: &params, output_encoding };
     let mut backends = Vec::with_capacity(raw.backend.len());
     for (i, backend) in raw.backend.into_iter().enumerate() {
         backends.push(build_backend(i, backend, &endpoint, root, w)?);
@@ -110,11 +94,7 @@ pub(super) fn build_endpoint(
         cache_ttl,
         concurrent_calls,
         input_query_strings: raw.input_query_strings,
-        input_headers: raw
-            .input_headers
-            .iter()
-            .map(|h| canonical_header(h))
-            .collect(),
+        input_headers: raw.input_headers.iter().map(|h| canonical_header(h)).collect(),
         output_encoding,
         backends,
         extra_config,
@@ -122,12 +102,7 @@ pub(super) fn build_endpoint(
 }
 
 /// §15: an unknown `output_encoding` uses the renderer named like the single backend's `encoding`, else json.
-fn fallback_output_encoding(
-    name: &str,
-    backends: &[RawBackend],
-    label: &str,
-    w: &mut Warnings,
-) -> OutputEncoding {
+fn fallback_output_encoding(name: &str, backends: &[RawBackend], label: &str, w: &mut Warnings) -> OutputEncoding {
     let by_backend = match backends {
         [only] => match only.encoding.as_str() {
             "json" | "" => Some(OutputEncoding::Json),
@@ -140,9 +115,7 @@ fn fallback_output_encoding(
         _ => None,
     };
     let chosen = by_backend.unwrap_or(OutputEncoding::Json);
-    w.push(format!(
-        "{label}: output_encoding: unknown value '{name}'; rendering as {chosen:?}"
-    ));
+    w.push(format!("{label}: output_encoding: unknown value '{name}'; rendering as {chosen:?}"));
     chosen
 }
 
@@ -157,10 +130,7 @@ struct EndpointShape<'a> {
 
 /// How to fix a url_pattern placeholder the endpoint does not declare.
 fn undeclared_hint(endpoint: &EndpointShape<'_>, output: &[String]) -> String {
-    let Some(param) = output
-        .iter()
-        .find(|o| !endpoint.params.iter().any(|p| p.eq_ignore_ascii_case(o)))
-    else {
+    let Some(param) = output.iter().find(|o| !endpoint.params.iter().any(|p| p.eq_ignore_ascii_case(o))) else {
         return String::new();
     };
     if endpoint.path.contains(&format!("{{{param}}}")) {
@@ -183,11 +153,8 @@ fn build_backend(
 ) -> Result<BackendConfig, ConfigError> {
     let label = format!("{}, backend #{index}", endpoint.label);
     let err = |message: String| ConfigError::new(format!("{label}: {message}"));
-    let (written, origin) = if raw.host.is_empty() {
-        (root.hosts, " (from the root host list)")
-    } else {
-        (&raw.host[..], "")
-    };
+    let (written, origin) =
+        if raw.host.is_empty() { (root.hosts, " (from the root host list)") } else { (&raw.host[..], "") };
     let mut hosts = Vec::with_capacity(written.len());
     for host in written {
         if raw.disable_host_sanitize {
@@ -204,32 +171,24 @@ fn build_backend(
     let method = if raw.method.is_empty() {
         endpoint.method
     } else {
-        Method::parse(&raw.method.to_uppercase())
-            .ok_or_else(|| {
-                err(format!(
-                    "method: unsupported method '{}' (want GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, CONNECT or TRACE)",
-                    raw.method
-                ))
-            })?
+        Method::parse(&raw.method.to_uppercase()).ok_or_else(|| {
+            err(format!(
+                "method: unsupported method '{}' (want GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, CONNECT or TRACE)",
+                raw.method
+            ))
+        })?
     };
     let mut encoding = parse_backend_encoding(&raw.encoding).unwrap_or(BackendEncoding::Json);
     if !raw.encoding.is_empty() && parse_backend_encoding(&raw.encoding).is_none() {
-        w.push(format!(
-            "{label}: encoding: unknown value '{}'; decoding as json",
-            raw.encoding
-        ));
+        w.push(format!("{label}: encoding: unknown value '{}'; decoding as json", raw.encoding));
     }
     if endpoint.output_encoding == OutputEncoding::NoOp {
         encoding = BackendEncoding::NoOp;
     }
     let url_pattern = compile_url_pattern(&raw.url_pattern, endpoint.params).map_err(|e| {
         let (head, output) = match e {
-            UrlPatternError::Count { output } => {
-                ("input and output params do not match.".to_owned(), output)
-            }
-            UrlPatternError::Undefined { param, output } => {
-                (format!("undefined output param '{param}'!"), output)
-            }
+            UrlPatternError::Count { output } => ("input and output params do not match.".to_owned(), output),
+            UrlPatternError::Undefined { param, output } => (format!("undefined output param '{param}'!"), output),
         };
         err(format!(
             "url_pattern: {head} endpoint: {} {}, backend: {index}. input: {}, output: {}{}",
@@ -242,8 +201,7 @@ fn build_backend(
     })?;
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
     let shadow = namespaces::backend_shadow(&extra_config).map_err(err)?;
-    let (return_error_code, return_error_details) =
-        namespaces::backend_http(&extra_config).map_err(err)?;
+    let (return_error_code, return_error_details) = namespaces::backend_http(&extra_config).map_err(err)?;
     let static_filesystem = namespaces::backend_static_filesystem(&extra_config).map_err(err)?;
     Ok(BackendConfig {
         url_pattern,
@@ -256,11 +214,7 @@ fn build_backend(
         deny: raw.deny,
         mapping: raw.mapping,
         group: Some(raw.group).filter(|g| !g.is_empty()),
-        input_headers: raw
-            .input_headers
-            .iter()
-            .map(|h| canonical_header(h))
-            .collect(),
+        input_headers: raw.input_headers.iter().map(|h| canonical_header(h)).collect(),
         input_query_strings: raw.input_query_strings,
         return_error_code,
         return_error_details,

@@ -22,11 +22,9 @@ enum KeyType {
 
 fn key_type(key: &str) -> KeyType {
     match key {
-        "version"
-        | "port"
-        | "max_header_bytes"
-        | "max_idle_connections"
-        | "max_idle_connections_per_host" => KeyType::Int,
+        "version" | "port" | "max_header_bytes" | "max_idle_connections" | "max_idle_connections_per_host" => {
+            KeyType::Int
+        }
         "disable_rest"
         | "debug_endpoint"
         | "echo_endpoint"
@@ -68,18 +66,15 @@ pub fn coerce(var: &str, key: &str, text: &str) -> Result<Value, String> {
     let trimmed = text.trim();
     match key_type(key) {
         KeyType::Int if trimmed.is_empty() => Ok(Value::from(0)),
-        KeyType::Int => trimmed
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| format!("{var}={text}: {key} must be an integer")),
+        KeyType::Int => {
+            trimmed.parse::<i64>().map(Value::from).map_err(|_| format!("{var}={text}: {key} must be an integer"))
+        }
         KeyType::Bool => parse_bool(trimmed)
             .map(Value::Bool)
             .ok_or_else(|| format!("{var}={text}: {key} must be a boolean (true or false)")),
         KeyType::Duration => {
             if !trimmed.is_empty() && parse_go_duration(trimmed).is_none() {
-                return Err(format!(
-                    "{var}={text}: {key} must be a duration like \"2s\" or \"500ms\""
-                ));
+                return Err(format!("{var}={text}: {key} must be a duration like \"2s\" or \"500ms\""));
             }
             Ok(Value::String(trimmed.to_owned()))
         }
@@ -117,10 +112,7 @@ mod tests {
     struct MapEnv(Vec<(String, String)>);
     impl Env for MapEnv {
         fn get(&self, key: &str) -> Option<String> {
-            self.0
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
+            self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
         }
         fn vars(&self) -> Vec<(String, String)> {
             self.0.clone()
@@ -128,35 +120,17 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> MapEnv {
-        MapEnv(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        MapEnv(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
     }
 
     #[test]
     fn coerces_by_key_type() {
-        assert_eq!(
-            coerce("KRAKEND_PORT", "port", "9000"),
-            Ok(Value::from(9000))
-        );
-        assert_eq!(
-            coerce("KRAKEND_USE_H2C", "use_h2c", "true"),
-            Ok(Value::Bool(true))
-        );
-        assert_eq!(
-            coerce("KRAKEND_TIMEOUT", "timeout", "500ms"),
-            Ok(Value::from("500ms"))
-        );
+        assert_eq!(coerce("KRAKEND_PORT", "port", "9000"), Ok(Value::from(9000)));
+        assert_eq!(coerce("KRAKEND_USE_H2C", "use_h2c", "true"), Ok(Value::Bool(true)));
+        assert_eq!(coerce("KRAKEND_TIMEOUT", "timeout", "500ms"), Ok(Value::from("500ms")));
         assert_eq!(coerce("KRAKEND_NAME", "name", "gw"), Ok(Value::from("gw")));
-        assert_eq!(
-            coerce("KRAKEND_HOST", "host", "http://a"),
-            Ok(serde_json::json!(["http://a"]))
-        );
-        assert!(coerce("KRAKEND_PORT", "port", "abc")
-            .is_err_and(|e| e.contains("KRAKEND_PORT") && e.contains("port")));
+        assert_eq!(coerce("KRAKEND_HOST", "host", "http://a"), Ok(serde_json::json!(["http://a"])));
+        assert!(coerce("KRAKEND_PORT", "port", "abc").is_err_and(|e| e.contains("KRAKEND_PORT") && e.contains("port")));
         assert!(coerce("KRAKEND_TIMEOUT", "timeout", "soon").is_err());
         assert!(coerce("KRAKEND_USE_H2C", "use_h2c", "yes").is_err());
     }
@@ -164,15 +138,8 @@ mod tests {
     #[test]
     fn overrides_even_absent_keys() {
         let mut root = serde_json::json!({"version": 3, "port": 8000});
-        let vars = env(&[
-            ("KRAKEND_PORT", "9000"),
-            ("KRAKEND_NAME", "x"),
-            ("PATH", "/bin"),
-        ]);
+        let vars = env(&[("KRAKEND_PORT", "9000"), ("KRAKEND_NAME", "x"), ("PATH", "/bin")]);
         apply_overrides(&mut root, &vars).expect("valid overrides");
-        assert_eq!(
-            root,
-            serde_json::json!({"version": 3, "port": 9000, "name": "x"})
-        );
+        assert_eq!(root, serde_json::json!({"version": 3, "port": 9000, "name": "x"}));
     }
 }

@@ -21,12 +21,9 @@ pub fn sanitize_host(host: &str) -> Option<String> {
         Some((name, port)) => (name, Some(port)),
         None => (rest, None),
     };
-    let name_ok = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    let port_ok =
-        port.is_none_or(|p| (2..=6).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok =
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let port_ok = port.is_none_or(|p| (2..=6).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
     if !name_ok || !port_ok {
         return None;
     }
@@ -45,9 +42,7 @@ pub fn parse_ip_net(text: &str) -> Option<IpNet> {
     let addr: IpAddr = addr.parse().ok()?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-            p.parse::<u8>().ok()?
-        }
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u8>().ok()?,
         Some(_) => return None,
         None => max,
     };
@@ -57,20 +52,14 @@ pub fn parse_ip_net(text: &str) -> Option<IpNet> {
 /// Go's `textproto.CanonicalMIMEHeaderKey`: `ACCept-enCODING` → `Accept-Encoding`. Names with characters that are
 /// not valid in a header token (and `*`, which has no letters) come back unchanged.
 pub fn canonical_header(name: &str) -> String {
-    let valid = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    let valid = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if !valid {
         return name.to_owned();
     }
     let mut upper = true;
     name.chars()
         .map(|c| {
-            let out = if upper {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            };
+            let out = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
             upper = c == '-';
             out
         })
@@ -83,28 +72,10 @@ mod tests {
 
     #[test]
     fn sanitizes_hosts_like_lura() {
-        assert_eq!(
-            sanitize_host("localhost:8080").as_deref(),
-            Some("http://localhost:8080")
-        );
-        assert_eq!(
-            sanitize_host("https://api.example.com/").as_deref(),
-            Some("https://api.example.com")
-        );
-        assert_eq!(
-            sanitize_host("http://a_b-c.d").as_deref(),
-            Some("http://a_b-c.d")
-        );
-        for bad in [
-            "http://example.com/api",
-            "[::1]",
-            "amqp://x",
-            "ws://x",
-            "",
-            "host:1",
-            "host:1234567",
-            "h st",
-        ] {
+        assert_eq!(sanitize_host("localhost:8080").as_deref(), Some("http://localhost:8080"));
+        assert_eq!(sanitize_host("https://api.example.com/").as_deref(), Some("https://api.example.com"));
+        assert_eq!(sanitize_host("http://a_b-c.d").as_deref(), Some("http://a_b-c.d"));
+        for bad in ["http://example.com/api", "[::1]", "amqp://x", "ws://x", "", "host:1", "host:1234567", "h st"] {
             assert_eq!(sanitize_host(bad), None, "{bad}");
         }
     }

@@ -67,26 +67,17 @@ fn io_reason(err: &std::io::Error) -> String {
 
 /// Reads, parses and validates the file at `path` (format from the extension).
 pub fn load(path: &Path, env: &dyn Env) -> Result<ServiceConfig, ConfigError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConfigError::new(format!("open {}: {}", path.display(), io_reason(&e))))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| ConfigError::new(format!("open {}: {}", path.display(), io_reason(&e))))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        ConfigError::new(format!(
-            "'{}': not valid UTF-8 (byte {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
+        ConfigError::new(format!("'{}': not valid UTF-8 (byte {})", path.display(), e.utf8_error().valid_up_to()))
     })?;
     let file_name = path.display().to_string();
     parse_str(&text, Format::from_path(path), &file_name, env)
 }
 
 /// Parses and validates config text; `file_name` is only used in error messages.
-pub fn parse_str(
-    text: &str,
-    format: Format,
-    file_name: &str,
-    env: &dyn Env,
-) -> Result<ServiceConfig, ConfigError> {
+pub fn parse_str(text: &str, format: Format, file_name: &str, env: &dyn Env) -> Result<ServiceConfig, ConfigError> {
     let mut value = syntax::parse(text, format, file_name).map_err(ConfigError::new)?;
     if !value.is_object() {
         return Err(ConfigError::new(format!(

@@ -23,11 +23,7 @@ fn is_comment(key: &str) -> bool {
 }
 
 /// Resolves aliases, drops comment keys, and warns once per unknown namespace. `place` says where (for warnings).
-pub fn normalize(
-    raw: BTreeMap<String, serde_json::Value>,
-    place: &str,
-    warnings: &mut Warnings,
-) -> ExtraConfig {
+pub fn normalize(raw: BTreeMap<String, serde_json::Value>, place: &str, warnings: &mut Warnings) -> ExtraConfig {
     let mut out = ExtraConfig::new();
     let mut aliased = Vec::new();
     for (key, value) in raw {
@@ -46,9 +42,7 @@ pub fn normalize(
     }
     for (alias, short, value) in aliased {
         if out.contains_key(short) {
-            warnings.push(format!(
-                "{place}: extra_config has both '{alias}' and '{short}'; using '{short}'"
-            ));
+            warnings.push(format!("{place}: extra_config has both '{alias}' and '{short}'; using '{short}'"));
         } else {
             out.insert(short.to_owned(), value);
         }
@@ -64,14 +58,8 @@ fn key_path(namespace: &str) -> String {
     }
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(
-    extra: &ExtraConfig,
-    namespace: &str,
-) -> Result<Option<T>, String> {
-    extra
-        .get(namespace)
-        .map(|value| from_value(value.clone(), &key_path(namespace)))
-        .transpose()
+fn decode<T: for<'de> Deserialize<'de>>(extra: &ExtraConfig, namespace: &str) -> Result<Option<T>, String> {
+    extra.get(namespace).map(|value| from_value(value.clone(), &key_path(namespace))).transpose()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,16 +93,11 @@ pub fn router(extra: &ExtraConfig) -> Result<(RouterOptions, bool), String> {
     };
     let mut trusted_proxies = Vec::with_capacity(raw.trusted_proxies.len());
     for (i, text) in raw.trusted_proxies.iter().enumerate() {
-        let net = parse_ip_net(text).ok_or_else(|| {
-            format!("extra_config.router.trusted_proxies[{i}]: invalid IP address or CIDR '{text}'")
-        })?;
+        let net = parse_ip_net(text)
+            .ok_or_else(|| format!("extra_config.router.trusted_proxies[{i}]: invalid IP address or CIDR '{text}'"))?;
         trusted_proxies.push(net);
     }
-    let body = |code: &str| {
-        raw.error_body
-            .get(code)
-            .map(crate::encoding::json::encode_config_value)
-    };
+    let body = |code: &str| raw.error_body.get(code).map(crate::encoding::json::encode_config_value);
     let defaults = RouterOptions::default();
     let options = RouterOptions {
         return_error_msg: raw.return_error_msg,
@@ -127,20 +110,14 @@ pub fn router(extra: &ExtraConfig) -> Result<(RouterOptions, bool), String> {
         disable_handle_method_not_allowed: raw.disable_handle_method_not_allowed,
         remove_extra_slash: raw.remove_extra_slash,
         disable_path_decoding: raw.disable_path_decoding,
-        health_path: if raw.health_path.is_empty() {
-            defaults.health_path
-        } else {
-            raw.health_path
-        },
+        health_path: if raw.health_path.is_empty() { defaults.health_path } else { raw.health_path },
         disable_health: raw.disable_health,
         logger_skip_paths: raw.logger_skip_paths,
         disable_access_log: raw.disable_access_log,
         forwarded_by_client_ip: raw.forwarded_by_client_ip,
         remote_ip_headers: raw
             .remote_ip_headers
-            .map_or(defaults.remote_ip_headers, |list| {
-                list.iter().map(|h| canonical_header(h)).collect()
-            }),
+            .map_or(defaults.remote_ip_headers, |list| list.iter().map(|h| canonical_header(h)).collect()),
         trusted_proxies,
         app_engine: raw.app_engine,
     };
@@ -163,14 +140,10 @@ pub fn server_static_filesystem(extra: &ExtraConfig) -> Result<Option<StaticFile
     };
     let at = key_path(SERVER_STATIC_FILESYSTEM);
     if raw.prefix.is_empty() {
-        return Err(format!(
-            "{at}.prefix: missing (the URL prefix to serve, e.g. \"/media/\")"
-        ));
+        return Err(format!("{at}.prefix: missing (the URL prefix to serve, e.g. \"/media/\")"));
     }
     if raw.path.is_empty() {
-        return Err(format!(
-            "{at}.path: missing (the directory to serve files from)"
-        ));
+        return Err(format!("{at}.path: missing (the directory to serve files from)"));
     }
     Ok(Some(StaticFilesystem {
         prefix: raw.prefix,

@@ -144,10 +144,7 @@ pub struct RawBackend {
 }
 
 /// Deserializes `value` into `T`, turning a type error into one line naming the key path (`prefix` + serde's path).
-pub fn from_value<T: for<'de> Deserialize<'de>>(
-    value: serde_json::Value,
-    prefix: &str,
-) -> Result<T, String> {
+pub fn from_value<T: for<'de> Deserialize<'de>>(value: serde_json::Value, prefix: &str) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();

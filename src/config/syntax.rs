@@ -13,12 +13,7 @@ pub enum Format {
 impl Format {
     /// KrakenD's rule: `.yaml`/`.yml` → YAML, `.toml` → TOML, anything else → JSON.
     pub fn from_path(path: &std::path::Path) -> Format {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("yaml" | "yml") => Format::Yaml,
             Some("toml") => Format::Toml,
             _ => Format::Json,
@@ -35,17 +30,13 @@ pub fn parse(text: &str, format: Format, file: &str) -> Result<Value, String> {
     match format {
         Format::Json => serde_json::from_str(text).map_err(|e| {
             let full = e.to_string();
-            let message = full
-                .rfind(" at line ")
-                .map_or(full.as_str(), |at| &full[..at]);
+            let message = full.rfind(" at line ").map_or(full.as_str(), |at| &full[..at]);
             located(file, message, e.line(), e.column())
         }),
         Format::Yaml => {
             let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
                 let full = e.to_string();
-                let message = full
-                    .rfind(" at line ")
-                    .map_or(full.as_str(), |at| &full[..at]);
+                let message = full.rfind(" at line ").map_or(full.as_str(), |at| &full[..at]);
                 match e.location() {
                     Some(at) => located(file, message, at.line(), at.column()),
                     None => format!("'{file}': {message}"),
@@ -60,8 +51,7 @@ pub fn parse(text: &str, format: Format, file: &str) -> Result<Value, String> {
                     Some(span) => {
                         let before = &text[..span.start.min(text.len())];
                         let line = before.matches('\n').count() + 1;
-                        let column =
-                            before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                         located(file, &message, line, column)
                     }
                     None => format!("'{file}': {message}"),
@@ -84,18 +74,11 @@ fn yaml_to_json(value: serde_yaml_ng::Value) -> Result<Value, String> {
             } else if let Some(u) = n.as_u64() {
                 Value::from(u)
             } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
+                n.as_f64().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number)
             }
         }
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .map(yaml_to_json)
-                .collect::<Result<_, _>>()?,
-        ),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect::<Result<_, _>>()?),
         Y::Mapping(map) => {
             let mut out = Map::new();
             for (key, value) in map {
@@ -104,11 +87,7 @@ fn yaml_to_json(value: serde_yaml_ng::Value) -> Result<Value, String> {
                     Y::Bool(b) => b.to_string(),
                     Y::Number(n) => n.to_string(),
                     Y::Null => "null".to_owned(),
-                    other => {
-                        return Err(format!(
-                            "unsupported map key {other:?} (keys must be scalars)"
-                        ))
-                    }
+                    other => return Err(format!("unsupported map key {other:?} (keys must be scalars)")),
                 };
                 out.insert(key, yaml_to_json(value)?);
             }
@@ -126,12 +105,7 @@ fn toml_to_json(value: toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(items) => Value::Array(items.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(table) => Value::Object(
-            table
-                .into_iter()
-                .map(|(k, v)| (k, toml_to_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(table) => Value::Object(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
     }
 }
 
@@ -141,27 +115,19 @@ mod tests {
 
     #[test]
     fn json_errors_name_file_line_and_column() {
-        let err = parse("{\n  \"version\": 3,\n  x\n}", Format::Json, "krakend.json")
-            .expect_err("invalid");
-        assert_eq!(
-            err,
-            "'krakend.json': key must be a string at line 3, column 3"
-        );
+        let err = parse("{\n  \"version\": 3,\n  x\n}", Format::Json, "krakend.json").expect_err("invalid");
+        assert_eq!(err, "'krakend.json': key must be a string at line 3, column 3");
     }
 
     #[test]
     fn yaml_keys_become_strings() {
-        let value =
-            parse("error_body:\n  404: {a: 1}\n", Format::Yaml, "k.yaml").expect("valid yaml");
+        let value = parse("error_body:\n  404: {a: 1}\n", Format::Yaml, "k.yaml").expect("valid yaml");
         assert_eq!(value, serde_json::json!({"error_body": {"404": {"a": 1}}}));
     }
 
     #[test]
     fn toml_errors_have_line_and_column() {
         let err = parse("version = 3\nport = \n", Format::Toml, "k.toml").expect_err("invalid");
-        assert!(
-            err.starts_with("'k.toml': ") && err.contains("at line 2"),
-            "{err}"
-        );
+        assert!(err.starts_with("'k.toml': ") && err.contains("at line 2"), "{err}");
     }
 }

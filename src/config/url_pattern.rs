@@ -21,10 +21,7 @@ pub fn with_leading_slash(path: &str) -> String {
 }
 
 fn is_var_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The `{vars}` of an endpoint path, in order. Without `disable_rest` a variable must fill a whole segment
@@ -51,7 +48,9 @@ pub fn check_endpoint_path(path: &str) -> Result<(), String> {
         return Err("wildcard endpoints (a trailing /*) are a KrakenD Enterprise feature, not supported yet".to_owned());
     }
     match path.chars().find(|c| matches!(c, '*' | '?' | '&' | '%')) {
-        Some(c) => Err(format!("the path may not contain '{c}' (no *, ?, & or %; query strings go in input_query_strings)")),
+        Some(c) => {
+            Err(format!("the path may not contain '{c}' (no *, ?, & or %; query strings go in input_query_strings)"))
+        }
         None => Ok(()),
     }
 }
@@ -63,9 +62,7 @@ fn placeholders(text: &str) -> Vec<(usize, usize, &str)> {
     while let Some(open) = text[from..].find('{').map(|i| i + from) {
         let body_len = text[open + 1..]
             .bytes()
-            .take_while(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/')
-            })
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
             .count();
         let close = open + 1 + body_len;
         if body_len > 0 && text[close..].starts_with('}') {
@@ -92,18 +89,13 @@ fn same_param(a: &str, b: &str) -> bool {
     let mut a_chars = a.chars();
     let mut b_chars = b.chars();
     match (a_chars.next(), b_chars.next()) {
-        (Some(x), Some(y)) => {
-            x.to_lowercase().eq(y.to_lowercase()) && a_chars.as_str() == b_chars.as_str()
-        }
+        (Some(x), Some(y)) => x.to_lowercase().eq(y.to_lowercase()) && a_chars.as_str() == b_chars.as_str(),
         _ => false,
     }
 }
 
 /// Compiles a url_pattern (leading `/` added) against the endpoint variables `params`.
-pub fn compile_url_pattern(
-    pattern: &str,
-    params: &[String],
-) -> Result<UrlPattern, UrlPatternError> {
+pub fn compile_url_pattern(pattern: &str, params: &[String]) -> Result<UrlPattern, UrlPatternError> {
     let source = with_leading_slash(pattern);
     let found = placeholders(&source);
     let mut output: Vec<String> = Vec::new();
@@ -124,10 +116,7 @@ pub fn compile_url_pattern(
         } else if let Some(index) = params.iter().position(|p| same_param(p, name)) {
             UrlPart::Param(index)
         } else {
-            return Err(UrlPatternError::Undefined {
-                param: name.to_owned(),
-                output,
-            });
+            return Err(UrlPatternError::Undefined { param: name.to_owned(), output });
         };
         if start > literal_from {
             parts.push(UrlPart::Literal(source[literal_from..start].to_owned()));
@@ -151,18 +140,9 @@ mod tests {
 
     #[test]
     fn finds_endpoint_params() {
-        assert_eq!(
-            endpoint_params("/users/{id}/{level2}", false),
-            names(&["id", "level2"])
-        );
-        assert_eq!(
-            endpoint_params("/foo/{var}/file.{ext}", false),
-            names(&["var"])
-        );
-        assert_eq!(
-            endpoint_params("/foo/{var}/file.{ext}", true),
-            names(&["var", "ext"])
-        );
+        assert_eq!(endpoint_params("/users/{id}/{level2}", false), names(&["id", "level2"]));
+        assert_eq!(endpoint_params("/foo/{var}/file.{ext}", false), names(&["var"]));
+        assert_eq!(endpoint_params("/foo/{var}/file.{ext}", true), names(&["var", "ext"]));
         assert!(endpoint_params("/a/{b c}", false).is_empty());
     }
 
@@ -176,13 +156,8 @@ mod tests {
     #[test]
     fn compiles_params_and_dynamic_placeholders() {
         let params = names(&["id", "name"]);
-        let pattern =
-            compile_url_pattern("users/{Id}?n={name}&t={resp0_token}&s={JWT.sub}", &params)
-                .expect("valid");
-        assert_eq!(
-            pattern.source,
-            "/users/{Id}?n={name}&t={resp0_token}&s={JWT.sub}"
-        );
+        let pattern = compile_url_pattern("users/{Id}?n={name}&t={resp0_token}&s={JWT.sub}", &params).expect("valid");
+        assert_eq!(pattern.source, "/users/{Id}?n={name}&t={resp0_token}&s={JWT.sub}");
         assert_eq!(
             pattern.parts,
             vec![
@@ -203,16 +178,11 @@ mod tests {
         let params = names(&["id"]);
         assert_eq!(
             compile_url_pattern("/a/{name}", &params),
-            Err(UrlPatternError::Undefined {
-                param: "name".to_owned(),
-                output: names(&["name"])
-            })
+            Err(UrlPatternError::Undefined { param: "name".to_owned(), output: names(&["name"]) })
         );
         assert_eq!(
             compile_url_pattern("/a/{id}/{x}", &params),
-            Err(UrlPatternError::Count {
-                output: names(&["id", "x"])
-            })
+            Err(UrlPatternError::Count { output: names(&["id", "x"]) })
         );
         assert!(compile_url_pattern("/a/{ id }", &params).is_ok());
     }

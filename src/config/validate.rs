@@ -22,13 +22,8 @@ pub const DEFAULT_DIALER_KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// The schema's upper bound for `concurrent_calls`.
 pub const MAX_CONCURRENT_CALLS: i64 = 5;
 /// Endpoint methods Lura registers; others are skipped with `Unsupported method` (we refuse them instead).
-pub(super) const ENDPOINT_METHODS: [Method; 5] = [
-    Method::Get,
-    Method::Post,
-    Method::Put,
-    Method::Patch,
-    Method::Delete,
-];
+pub(super) const ENDPOINT_METHODS: [Method; 5] =
+    [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
 
 /// Non-fatal findings, printed by the caller; each unknown namespace is reported once.
 #[derive(Debug, Default)]
@@ -44,9 +39,7 @@ impl Warnings {
 
     pub fn unknown_namespace(&mut self, namespace: &str, place: &str) {
         if self.seen_namespaces.insert(namespace.to_owned()) {
-            self.push(format!(
-                "unknown extra_config namespace '{namespace}' ignored (first seen in {place})"
-            ));
+            self.push(format!("unknown extra_config namespace '{namespace}' ignored (first seen in {place})"));
         }
     }
 
@@ -56,12 +49,7 @@ impl Warnings {
 }
 
 /// A duration key read as signed nanoseconds; unparsable text is 0 plus a warning (KrakenD is silent about it).
-pub(super) fn nanos(
-    raw: &Option<RawDuration>,
-    key: &str,
-    place: &str,
-    warnings: &mut Warnings,
-) -> i64 {
+pub(super) fn nanos(raw: &Option<RawDuration>, key: &str, place: &str, warnings: &mut Warnings) -> i64 {
     match raw {
         None => 0,
         Some(RawDuration::Nanos(n)) => *n,
@@ -76,10 +64,7 @@ pub(super) fn nanos(
 }
 
 pub(super) fn positive(nanos: i64) -> Option<Duration> {
-    u64::try_from(nanos)
-        .ok()
-        .filter(|n| *n > 0)
-        .map(Duration::from_nanos)
+    u64::try_from(nanos).ok().filter(|n| *n > 0).map(Duration::from_nanos)
 }
 
 pub(super) fn parse_output_encoding(name: &str) -> Option<OutputEncoding> {
@@ -112,22 +97,16 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
     let mut warnings = Warnings::default();
     let version = raw.version.unwrap_or(0);
     if version != CONFIG_VERSION {
-        return Err(ConfigError::new(format!(
-            "unsupported version: {version} (want: {CONFIG_VERSION})"
-        )));
+        return Err(ConfigError::new(format!("unsupported version: {version} (want: {CONFIG_VERSION})")));
     }
     let listen_ip = match raw.listen_ip.as_str() {
         "" => None,
-        text => Some(
-            text.parse()
-                .map_err(|_| ConfigError::new(format!("listen_ip: invalid ip address {text}")))?,
-        ),
+        text => Some(text.parse().map_err(|_| ConfigError::new(format!("listen_ip: invalid ip address {text}")))?),
     };
     let w = &mut warnings;
     let timeout = positive(nanos(&raw.timeout, "timeout", "", w)).unwrap_or(DEFAULT_TIMEOUT);
     let cache_ttl = positive(nanos(&raw.cache_ttl, "cache_ttl", "", w)).unwrap_or_default();
-    let output_encoding =
-        parse_output_encoding(&raw.output_encoding).unwrap_or(OutputEncoding::Json);
+    let output_encoding = parse_output_encoding(&raw.output_encoding).unwrap_or(OutputEncoding::Json);
     if !raw.output_encoding.is_empty() && parse_output_encoding(&raw.output_encoding).is_none() {
         w.push(format!(
             "output_encoding: unknown value '{}'; endpoints use their single backend's encoding or json",
@@ -137,12 +116,7 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
     let read = positive(nanos(&raw.read_timeout, "read_timeout", "", w));
     let server = ServerTimeouts {
         read,
-        read_header: positive(nanos(
-            &raw.read_header_timeout,
-            "read_header_timeout",
-            "",
-            w,
-        )),
+        read_header: positive(nanos(&raw.read_header_timeout, "read_header_timeout", "", w)),
         write: positive(nanos(&raw.write_timeout, "write_timeout", "", w)),
         idle: positive(nanos(&raw.idle_timeout, "idle_timeout", "", w)).or(read),
     };
@@ -160,41 +134,17 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
             0 => DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         },
-        idle_connection_timeout: positive(nanos(
-            &raw.idle_connection_timeout,
-            "idle_connection_timeout",
-            "",
-            w,
-        )),
-        response_header_timeout: positive(nanos(
-            &raw.response_header_timeout,
-            "response_header_timeout",
-            "",
-            w,
-        )),
-        expect_continue_timeout: positive(nanos(
-            &raw.expect_continue_timeout,
-            "expect_continue_timeout",
-            "",
-            w,
-        )),
+        idle_connection_timeout: positive(nanos(&raw.idle_connection_timeout, "idle_connection_timeout", "", w)),
+        response_header_timeout: positive(nanos(&raw.response_header_timeout, "response_header_timeout", "", w)),
+        expect_continue_timeout: positive(nanos(&raw.expect_continue_timeout, "expect_continue_timeout", "", w)),
     };
-    let max_shutdown_wait_time = positive(nanos(
-        &raw.max_shutdown_wait_time,
-        "max_shutdown_wait_time",
-        "",
-        w,
-    ));
-    for (value, key) in [
-        (&raw.dns_cache_ttl, "dns_cache_ttl"),
-        (&raw.dialer_fallback_delay, "dialer_fallback_delay"),
-    ] {
+    let max_shutdown_wait_time = positive(nanos(&raw.max_shutdown_wait_time, "max_shutdown_wait_time", "", w));
+    for (value, key) in [(&raw.dns_cache_ttl, "dns_cache_ttl"), (&raw.dialer_fallback_delay, "dialer_fallback_delay")] {
         nanos(value, key, "", w);
     }
     let extra_config = namespaces::normalize(raw.extra_config, "the root extra_config", w);
     let (router, router_h2c) = namespaces::router(&extra_config).map_err(ConfigError::new)?;
-    let static_filesystem =
-        namespaces::server_static_filesystem(&extra_config).map_err(ConfigError::new)?;
+    let static_filesystem = namespaces::server_static_filesystem(&extra_config).map_err(ConfigError::new)?;
 
     let root = Root {
         timeout,
@@ -205,12 +155,7 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
     };
     let mut endpoints = Vec::with_capacity(raw.endpoints.len());
     for (index, endpoint) in raw.endpoints.into_iter().enumerate() {
-        endpoints.push(super::endpoint::build_endpoint(
-            index,
-            endpoint,
-            &root,
-            &mut warnings,
-        )?);
+        endpoints.push(super::endpoint::build_endpoint(index, endpoint, &root, &mut warnings)?);
     }
 
     Ok(ServiceConfig {

@@ -25,10 +25,7 @@ pub enum DecodeError {
     Invalid(String),
     /// Valid JSON of the wrong kind, e.g. an array from a backend without `is_collection`.
     #[error("cannot decode a JSON {found} here: expected {expected}")]
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { expected: &'static str, found: &'static str },
     /// Nested deeper than [`MAX_NESTING_DEPTH`].
     #[error("exceeded max depth ({MAX_NESTING_DEPTH} nested arrays/objects)")]
     TooDeep,
@@ -43,28 +40,18 @@ pub enum DecodeError {
 pub fn decode_json(body: &[u8], is_collection: bool) -> Result<Option<Value>, DecodeError> {
     let value = parse_first(body)?;
     if value.is_null() {
-        return Ok(if is_collection {
-            Some(wrap("collection", value))
-        } else {
-            None
-        });
+        return Ok(if is_collection { Some(wrap("collection", value)) } else { None });
     }
     if is_collection {
         if value.is_array() {
             return Ok(Some(wrap("collection", value)));
         }
-        return Err(DecodeError::WrongType {
-            expected: "an array (is_collection)",
-            found: kind(&value),
-        });
+        return Err(DecodeError::WrongType { expected: "an array (is_collection)", found: kind(&value) });
     }
     if value.is_object() {
         return Ok(Some(value));
     }
-    Err(DecodeError::WrongType {
-        expected: "an object",
-        found: kind(&value),
-    })
+    Err(DecodeError::WrongType { expected: "an object", found: kind(&value) })
 }
 
 /// `encoding: safejson`: object → itself, array → `{"collection":[…]}`, anything else →
@@ -121,9 +108,7 @@ fn parse_first(body: &[u8]) -> Result<Value, DecodeError> {
     if opens > MAX_NESTING_DEPTH && nests_deeper_than(&body[first..], MAX_NESTING_DEPTH) {
         return Err(DecodeError::TooDeep);
     }
-    let mut de = sonic_rs::Deserializer::from_slice(body)
-        .use_rawnumber()
-        .utf8_lossy();
+    let mut de = sonic_rs::Deserializer::from_slice(body).use_rawnumber().utf8_lossy();
     // No `de.end()`: trailing bytes after the first value are KrakenD's to ignore.
     let value: Value = de.deserialize().map_err(invalid)?;
     if !value.is_object() && !value.is_array() {
@@ -164,10 +149,7 @@ fn scalar_len(s: &[u8]) -> usize {
         }
         Some(b't' | b'n') => 4,
         Some(b'f') => 5,
-        _ => s
-            .iter()
-            .position(|&b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-            .unwrap_or(s.len()),
+        _ => s.iter().position(|&b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')).unwrap_or(s.len()),
     }
 }
 

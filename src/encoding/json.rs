@@ -58,11 +58,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             // `s` is valid UTF-8, so an E2 lead byte is followed by two continuation bytes.
             if bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9) {
                 out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(if bytes[i + 2] == 0xA8 {
-                    b"\\u2028"
-                } else {
-                    b"\\u2029"
-                });
+                out.extend_from_slice(if bytes[i + 2] == 0xA8 { b"\\u2028" } else { b"\\u2029" });
                 i += 3;
                 start = i;
             } else {
@@ -72,14 +68,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         out.extend_from_slice(&bytes[start..i]);
         if esc == b'u' {
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xF) as usize],
-            ]);
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]);
         } else {
             out.extend_from_slice(&[b'\\', esc]);
         }
@@ -195,30 +184,18 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// Writes a scalar, or the opening bracket of a container and pushes its frame.
-fn open<'a>(
-    out: &mut Vec<u8>,
-    value: &'a Value,
-    entries: &mut Entries<'a>,
-    frames: &mut Frames<'a>,
-) {
+fn open<'a>(out: &mut Vec<u8>, value: &'a Value, entries: &mut Entries<'a>, frames: &mut Frames<'a>) {
     match value.get_type() {
         JsonType::Null => out.extend_from_slice(b"null"),
         JsonType::Boolean => {
-            out.extend_from_slice(if value.as_bool() == Some(true) {
-                b"true"
-            } else {
-                b"false"
-            });
+            out.extend_from_slice(if value.as_bool() == Some(true) { b"true" } else { b"false" });
         }
         JsonType::Number => write_number(out, value),
         JsonType::String => write_str(out, value.as_str().unwrap_or_default()),
         JsonType::Array => {
             out.push(b'[');
             let items: &[Value] = value.as_array().map_or(&[], |a| a.as_slice());
-            frames.push(Frame::Array {
-                items: items.iter(),
-                first: true,
-            });
+            frames.push(Frame::Array { items: items.iter(), first: true });
         }
         JsonType::Object => {
             out.push(b'{');
@@ -228,11 +205,7 @@ fn open<'a>(
             }
             let end = start + sort_dedup(&mut entries[start..]);
             entries.truncate(end);
-            frames.push(Frame::Object {
-                start,
-                next: start,
-                end,
-            });
+            frames.push(Frame::Object { start, next: start, end });
         }
     }
 }

@@ -4,9 +4,7 @@ use sonic_rs::{JsonContainerTrait, JsonValueMutTrait, Value};
 
 /// Decodes with `encoding: json` and returns the wire form.
 fn wire(body: &str) -> String {
-    let v = decode_json(body.as_bytes(), false)
-        .expect("decodes")
-        .expect("not null");
+    let v = decode_json(body.as_bytes(), false).expect("decodes").expect("not null");
     enc(&v)
 }
 
@@ -33,48 +31,27 @@ fn keys_sorted_by_bytes_nested() {
         r#"{"B":0,"a":[{"x":2,"y":1}],"b":{"a":2,"z":1}}"#
     );
     // UTF-8 byte order: "é" (C3 A9) after "z" (7A), "€" (E2 82 AC) after "é", "😀" (F0 ..) last.
-    assert_eq!(
-        wire(r#"{"😀":4,"€":3,"é":2,"z":1,"":0}"#),
-        r#"{"":0,"z":1,"é":2,"€":3,"😀":4}"#
-    );
-    assert_eq!(
-        wire(r#"{"ab":1,"a":2,"a\u0000":3}"#),
-        "{\"a\":2,\"a\\u0000\":3,\"ab\":1}"
-    );
+    assert_eq!(wire(r#"{"😀":4,"€":3,"é":2,"z":1,"":0}"#), r#"{"":0,"z":1,"é":2,"€":3,"😀":4}"#);
+    assert_eq!(wire(r#"{"ab":1,"a":2,"a\u0000":3}"#), "{\"a\":2,\"a\\u0000\":3,\"ab\":1}");
 }
 
 #[test]
 fn duplicate_keys_keep_last() {
     assert_eq!(wire(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
-    assert_eq!(
-        wire(r#"{"a":1,"a":2,"a":{"c":1,"c":[]}}"#),
-        r#"{"a":{"c":[]}}"#
-    );
+    assert_eq!(wire(r#"{"a":1,"a":2,"a":{"c":1,"c":[]}}"#), r#"{"a":{"c":[]}}"#);
 }
 
 #[test]
 fn escaping_like_go() {
-    assert_eq!(
-        str_lit("<a href=\"x\">&</a>"),
-        r#""\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e""#
-    );
+    assert_eq!(str_lit("<a href=\"x\">&</a>"), r#""\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e""#);
     assert_eq!(str_lit("\n\r\t\\\"/"), r#""\n\r\t\\\"/""#);
     assert_eq!(str_lit("\u{8}\u{c}"), r#""\b\f""#);
-    assert_eq!(
-        str_lit("\u{0}\u{1}\u{1f}\u{7f}"),
-        "\"\\u0000\\u0001\\u001f\u{7f}\""
-    );
-    assert_eq!(
-        str_lit("a\u{2028}b\u{2029}c\u{2027}€"),
-        "\"a\\u2028b\\u2029c\u{2027}€\""
-    );
+    assert_eq!(str_lit("\u{0}\u{1}\u{1f}\u{7f}"), "\"\\u0000\\u0001\\u001f\u{7f}\"");
+    assert_eq!(str_lit("a\u{2028}b\u{2029}c\u{2027}€"), "\"a\\u2028b\\u2029c\u{2027}€\"");
     assert_eq!(str_lit("héllo wörld 😀"), "\"héllo wörld 😀\"");
     assert_eq!(str_lit(""), r#""""#);
     // Escapes in the input are decoded, then re-escaped Go's way.
-    assert_eq!(
-        wire(r#"{"k\u003c":"\u0026\/\u00e9\ud83d\ude00\u2028"}"#),
-        "{\"k\\u003c\":\"\\u0026/é😀\\u2028\"}"
-    );
+    assert_eq!(wire(r#"{"k\u003c":"\u0026\/\u00e9\ud83d\ude00\u2028"}"#), "{\"k\\u003c\":\"\\u0026/é😀\\u2028\"}");
 }
 
 #[test]
@@ -90,10 +67,7 @@ fn numbers_built_in_code() {
     obj.insert("i", Value::new_i64(-7));
     obj.insert("f", Value::new_f64(0.0000001).expect("finite"));
     obj.insert("g", Value::new_f64(1.5).expect("finite"));
-    assert_eq!(
-        enc(&obj.into_value()),
-        r#"{"f":1e-7,"g":1.5,"i":-7,"u":18446744073709551615}"#
-    );
+    assert_eq!(enc(&obj.into_value()), r#"{"f":1e-7,"g":1.5,"i":-7,"u":18446744073709551615}"#);
 }
 
 #[test]
@@ -108,22 +82,14 @@ fn first_value_only() {
     assert_eq!(safe(r#""a\"b" x"#), r#"{"content":"a\"b"}"#);
     // Go only knows a top-level scalar ended when the next byte is whitespace.
     for body in ["truex", "123abc", "12.5]", r#""s"x"#, "null,"] {
-        assert!(
-            matches!(
-                decode_safejson(body.as_bytes()),
-                Err(DecodeError::Invalid(_))
-            ),
-            "{body}"
-        );
+        assert!(matches!(decode_safejson(body.as_bytes()), Err(DecodeError::Invalid(_))), "{body}");
     }
 }
 
 #[test]
 fn invalid_trailing_utf8_is_ignored() {
     let body = b"{\"a\":1} \xff\xfe";
-    let v = decode_json(body, false)
-        .expect("decodes")
-        .expect("not null");
+    let v = decode_json(body, false).expect("decodes").expect("not null");
     assert_eq!(enc(&v), r#"{"a":1}"#);
 }
 
@@ -131,9 +97,7 @@ fn invalid_trailing_utf8_is_ignored() {
 fn null_body() {
     assert_eq!(decode_json(b"null", false), Ok(None));
     assert_eq!(decode_json(b" null ", false), Ok(None));
-    let col = decode_json(b"null", true)
-        .expect("decodes")
-        .expect("wrapped");
+    let col = decode_json(b"null", true).expect("decodes").expect("wrapped");
     assert_eq!(enc(&col), r#"{"collection":null}"#);
     assert_eq!(safe("null"), r#"{"content":null}"#);
 }
@@ -142,29 +106,15 @@ fn null_body() {
 fn wrong_types() {
     for body in ["[1,2]", "true", "1", r#""s""#] {
         let err = decode_json(body.as_bytes(), false).expect_err(body);
-        assert!(
-            matches!(
-                err,
-                DecodeError::WrongType {
-                    expected: "an object",
-                    ..
-                }
-            ),
-            "{body}: {err}"
-        );
+        assert!(matches!(err, DecodeError::WrongType { expected: "an object", .. }), "{body}: {err}");
     }
     let err = decode_json(br#"{"a":1}"#, true).expect_err("object with is_collection");
-    assert_eq!(
-        err.to_string(),
-        "cannot decode a JSON object here: expected an array (is_collection)"
-    );
+    assert_eq!(err.to_string(), "cannot decode a JSON object here: expected an array (is_collection)");
 }
 
 #[test]
 fn is_collection() {
-    let v = decode_json(br#"[{"id":1},{"id":2}]"#, true)
-        .expect("decodes")
-        .expect("not null");
+    let v = decode_json(br#"[{"id":1},{"id":2}]"#, true).expect("decodes").expect("not null");
     assert_eq!(enc(&v), r#"{"collection":[{"id":1},{"id":2}]}"#);
     let mut out = Vec::new();
     render_json_collection(&mut out, Some(&v));
@@ -173,10 +123,7 @@ fn is_collection() {
 
 #[test]
 fn safejson_wrappers_ac14() {
-    assert_eq!(
-        safe(r#"[{"item": 1},{"item": 2}]"#),
-        r#"{"collection":[{"item":1},{"item":2}]}"#
-    );
+    assert_eq!(safe(r#"[{"item": 1},{"item": 2}]"#), r#"{"collection":[{"item":1},{"item":2}]}"#);
     assert_eq!(safe("true"), r#"{"content":true}"#);
     assert_eq!(safe(r#"{"a":1}"#), r#"{"a":1}"#);
     assert_eq!(safe(r#""<b>""#), r#"{"content":"\u003cb\u003e"}"#);
@@ -190,10 +137,7 @@ fn string_decode_ac15() {
     let mut out = Vec::new();
     render_string(&mut out, Some(&v));
     assert_eq!(out, b"Hello World!");
-    assert_eq!(
-        enc(&decode_string(b"a\xffb")),
-        "{\"content\":\"a\u{fffd}b\"}"
-    );
+    assert_eq!(enc(&decode_string(b"a\xffb")), "{\"content\":\"a\u{fffd}b\"}");
     assert_eq!(enc(&decode_string(b"")), r#"{"content":""}"#);
 }
 
@@ -224,12 +168,8 @@ fn renderers() {
 fn merge_ac05() {
     let b0 = r#"{"id":1,"name":"Leanne Graham","username":"Bret","email":"Sincere@april.biz","address":{"street":"Kulas Light","suite":"Apt. 556","city":"Gwenborough","zipcode":"92998-3874","geo":{"lat":"-37.3159","lng":"81.1496"}},"phone":"1-770-736-8031 x56442","website":"hildegard.org","company":{"name":"Romaguera-Crona","catchPhrase":"Multi-layered client-server neural-net","bs":"harness real-time e-markets"}}"#;
     let b1 = r#"{"userId":1,"id":1,"title":"sunt aut facere repellat provident occaecati excepturi optio reprehenderit","body":"quia et suscipit\nsuscipit recusandae consequuntur expedita et cum\nreprehenderit molestiae ut ut quas totam\nnostrum rerum est autem sunt rem eveniet architecto"}"#;
-    let mut merged = decode_json(b0.as_bytes(), false)
-        .expect("b0")
-        .expect("object");
-    let d1 = decode_json(b1.as_bytes(), false)
-        .expect("b1")
-        .expect("object");
+    let mut merged = decode_json(b0.as_bytes(), false).expect("b0").expect("object");
+    let d1 = decode_json(b1.as_bytes(), false).expect("b1").expect("object");
     let target = merged.as_object_mut().expect("object");
     for (k, v) in d1.as_object().expect("object").iter() {
         target.insert(k, v.clone());
@@ -262,16 +202,11 @@ fn config_numbers_through_f64() {
     ];
     for (input, want) in cases {
         let v: serde_json::Value = serde_json::from_str(input).expect(input);
-        assert_eq!(
-            String::from_utf8(encode_config_value(&v)).expect("utf-8"),
-            want,
-            "{input}"
-        );
+        assert_eq!(String::from_utf8(encode_config_value(&v)).expect("utf-8"), want, "{input}");
     }
-    let v: serde_json::Value = serde_json::from_str(
-        r#"{"status":404,"msg":"<Unknown> & more","b":[1.0,true,null],"a":{"z":2.50,"y":{}}}"#,
-    )
-    .expect("json");
+    let v: serde_json::Value =
+        serde_json::from_str(r#"{"status":404,"msg":"<Unknown> & more","b":[1.0,true,null],"a":{"z":2.50,"y":{}}}"#)
+            .expect("json");
     assert_eq!(
         String::from_utf8(encode_config_value(&v)).expect("utf-8"),
         r#"{"a":{"y":{},"z":2.5},"b":[1,true,null],"msg":"\u003cUnknown\u003e \u0026 more","status":404}"#
@@ -284,30 +219,16 @@ fn config_numbers_through_f64() {
 fn deep_nesting_does_not_overflow() {
     for depth in [10_000usize, 100_000] {
         let body = "[".repeat(depth);
-        assert!(
-            decode_safejson(body.as_bytes()).is_err(),
-            "unterminated {depth}"
-        );
+        assert!(decode_safejson(body.as_bytes()).is_err(), "unterminated {depth}");
     }
     // Balanced at the limit (the wrapper object adds none): decodes and encodes.
-    let ok = format!(
-        "{}{}",
-        "[".repeat(MAX_DEPTH_FOR_TEST),
-        "]".repeat(MAX_DEPTH_FOR_TEST)
-    );
+    let ok = format!("{}{}", "[".repeat(MAX_DEPTH_FOR_TEST), "]".repeat(MAX_DEPTH_FOR_TEST));
     match decode_safejson(ok.as_bytes()) {
         Ok(v) => assert_eq!(enc(&v), format!("{{\"collection\":{ok}}}")),
         Err(e) => panic!("depth {MAX_DEPTH_FOR_TEST}: {e}"),
     }
-    let too_deep = format!(
-        "{{\"a\":{}{}}}",
-        "[".repeat(MAX_DEPTH_FOR_TEST),
-        "]".repeat(MAX_DEPTH_FOR_TEST)
-    );
-    assert_eq!(
-        decode_json(too_deep.as_bytes(), false),
-        Err(DecodeError::TooDeep)
-    );
+    let too_deep = format!("{{\"a\":{}{}}}", "[".repeat(MAX_DEPTH_FOR_TEST), "]".repeat(MAX_DEPTH_FOR_TEST));
+    assert_eq!(decode_json(too_deep.as_bytes(), false), Err(DecodeError::TooDeep));
     // Brackets inside strings do not count.
     let in_string = format!(r#"{{"a":"{}"}}"#, "[".repeat(20_000));
     assert!(decode_json(in_string.as_bytes(), false).is_ok());
@@ -317,16 +238,7 @@ const MAX_DEPTH_FOR_TEST: usize = decode::MAX_NESTING_DEPTH;
 
 #[test]
 fn invalid_json() {
-    for body in [
-        "{",
-        r#"{"a":}"#,
-        r#"{"a":1,}"#,
-        "{'a':1}",
-        "nul",
-        r#"{"a":01}"#,
-        "\u{feff}{}",
-        r#"{"a":"\x"}"#,
-    ] {
+    for body in ["{", r#"{"a":}"#, r#"{"a":1,}"#, "{'a':1}", "nul", r#"{"a":01}"#, "\u{feff}{}", r#"{"a":"\x"}"#] {
         let err = decode_json(body.as_bytes(), false).expect_err(body);
         assert!(matches!(err, DecodeError::Invalid(_)), "{body}: {err:?}");
         assert!(!err.to_string().contains('\n'), "one line: {err}");
@@ -339,9 +251,7 @@ fn invalid_json() {
 #[test]
 fn invalid_utf8_becomes_replacement_char() {
     // Go's decoder replaces invalid UTF-8 (and lone surrogates) in strings with U+FFFD.
-    let v = decode_json(b"{\"a\":\"x\xffy\",\"k\xfe\":\"\\ud800\"}", false)
-        .expect("decodes")
-        .expect("object");
+    let v = decode_json(b"{\"a\":\"x\xffy\",\"k\xfe\":\"\\ud800\"}", false).expect("decodes").expect("object");
     assert_eq!(enc(&v), "{\"a\":\"x\u{fffd}y\",\"k\u{fffd}\":\"\u{fffd}\"}");
 }
 
@@ -350,9 +260,7 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::Bool),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(serde_json::Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
         any::<String>().prop_map(serde_json::Value::String),
         "[<>&\u{2028}\u{2029}\"\\\\\u{0}-\u{1f}a-z]{0,8}".prop_map(serde_json::Value::String),
     ];

@@ -39,7 +39,12 @@ pub struct StatusAnswer {
 }
 
 impl BackendStage {
-    pub fn build(endpoint: &EndpointConfig, backend: &BackendConfig, client: &HttpClientConfig, worker: usize) -> Result<Self, String> {
+    pub fn build(
+        endpoint: &EndpointConfig,
+        backend: &BackendConfig,
+        client: &HttpClientConfig,
+        worker: usize,
+    ) -> Result<Self, String> {
         let targets = backend.hosts.iter().map(|h| Target::parse(h)).collect::<Result<Vec<_>, _>>()?;
         let count = targets.len().max(1);
         Ok(BackendStage {
@@ -51,7 +56,14 @@ impl BackendStage {
     }
 
     /// Calls the backend and decodes its answer. `Ok(None)` is a success without data (a JSON `null`).
-    pub async fn fetch(&self, client: &Client, req: &RequestHead, params: &Params, client_ip: &str, body: Bytes) -> Result<Option<Value>, Failure> {
+    pub async fn fetch(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Option<Value>, Failure> {
         let out = self.forwarding.request(req, params, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query.split('?').next().unwrap_or("/");
@@ -59,11 +71,21 @@ impl BackendStage {
                 .map_err(|e| Failure { message: e, answer: None })?;
             return self.decode(&bytes);
         }
-        let target = self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
-        let res = client.call(target, &out).await.map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
+        let target =
+            self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
+        let res = client
+            .call(target, &out)
+            .await
+            .map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
         if res.head.status != 200 && res.head.status != 201 {
             return Err(Failure {
-                message: format!("invalid status code {} [{} {}]: {}", res.head.status, out.method.as_str(), self.internal_pattern, res.url),
+                message: format!(
+                    "invalid status code {} [{} {}]: {}",
+                    res.head.status,
+                    out.method.as_str(),
+                    self.internal_pattern,
+                    res.url
+                ),
                 answer: Some(StatusAnswer {
                     status: res.head.status,
                     content_type: res.head.header("content-type").map(Bytes::copy_from_slice),

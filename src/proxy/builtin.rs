@@ -35,8 +35,10 @@ fn go_now(started: Instant) -> String {
 /// `/__debug/`: logs the request at DEBUG and answers `{"message":"pong"}`.
 pub fn debug(req: &RequestHead, body: &[u8]) -> &'static [u8] {
     if logging::enabled(logging::Level::Debug) {
-        let headers: Vec<String> =
-            req.headers().map(|(n, v)| format!("{}: {}", crate::backend::request::canonical(n), String::from_utf8_lossy(v))).collect();
+        let headers: Vec<String> = req
+            .headers()
+            .map(|(n, v)| format!("{}: {}", crate::backend::request::canonical(n), String::from_utf8_lossy(v)))
+            .collect();
         logging::debug(&format!("Method: {}", req.method()));
         logging::debug(&format!("URL: {}", req.target()));
         logging::debug(&format!("Query: {}", req.query().unwrap_or("")));
@@ -64,7 +66,8 @@ pub fn echo(req: &RequestHead, body: &[u8]) -> Vec<u8> {
     let mut query: Vec<(String, Vec<String>)> = Vec::new();
     for pair in req.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+        let decode =
+            |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
         push_multi(&mut query, decode(k), decode(v));
     }
     write_multimap(&mut out, query);

@@ -12,8 +12,8 @@ use super::backend_call::{BackendStage, Failure};
 use super::render::{self, GatewayHeaders};
 use crate::backend::client::Streaming;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
-use crate::server::h1::write::ResponseWriter;
 use crate::router::Params;
+use crate::server::h1::write::ResponseWriter;
 use crate::server::h1::RequestHead;
 use crate::server::worker::Worker;
 
@@ -69,6 +69,7 @@ impl Endpoint {
     }
 
     /// Answers one request into `out`; a `no-op` answer returns the body still to stream.
+    #[allow(clippy::too_many_arguments)] // TODO(ringway): bundle the request into one struct with the merge work
     pub async fn handle(
         &self,
         worker: &Rc<Worker>,
@@ -84,7 +85,12 @@ impl Endpoint {
         if self.config.output_encoding == OutputEncoding::NoOp {
             return self.handle_no_op(worker, req, params, body, client_ip, out, headers).await;
         }
-        let outcome = match monoio::time::timeout(self.config.timeout, self.collect(worker, req, params, body, client_ip)).await {
+        let outcome = match monoio::time::timeout(
+            self.config.timeout,
+            self.collect(worker, req, params, body, client_ip),
+        )
+        .await
+        {
             Ok(o) => o,
             Err(_) => Outcome {
                 data: None,
@@ -111,7 +117,14 @@ impl Endpoint {
     }
 
     /// Calls every backend concurrently on this core and merges what arrives, in arrival order, before the deadline.
-    async fn collect(&self, worker: &Rc<Worker>, req: &RequestHead, params: &Params, body: Bytes, client_ip: &str) -> Outcome {
+    async fn collect(
+        &self,
+        worker: &Rc<Worker>,
+        req: &RequestHead,
+        params: &Params,
+        body: Bytes,
+        client_ip: &str,
+    ) -> Outcome {
         if let [only] = self.backends.as_slice() {
             return match only.fetch(&worker.client, req, params, client_ip, body).await {
                 // A JSON `null` is a success without data; the json renderer writes it as `null` (lura `jsonRender`).
@@ -150,7 +163,8 @@ impl Endpoint {
         let return_msg = worker.config.router.return_error_msg;
         if let ([f], [b]) = (failures, self.backends.as_slice()) {
             if let (Some(answer), true) = (&f.answer, b.config.return_error_code) {
-                let (body, ct): (&[u8], _) = if return_msg { (&answer.body, answer.content_type.as_deref()) } else { (b"", None) };
+                let (body, ct): (&[u8], _) =
+                    if return_msg { (&answer.body, answer.content_type.as_deref()) } else { (b"", None) };
                 render::failure(out, answer.status, body, ct, headers);
                 return;
             }
@@ -163,6 +177,7 @@ impl Endpoint {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn handle_no_op(
         &self,
         worker: &Rc<Worker>,
@@ -194,11 +209,14 @@ impl Endpoint {
         let deadline = Instant::now() + self.config.timeout;
         let result = match stage.balancer.pick() {
             None => Err("no hosts available".to_owned()),
-            Some(target) => match monoio::time::timeout(self.config.timeout, worker.client.call_streaming(target, &outgoing)).await {
-                Ok(Ok(s)) => Ok(s),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("context deadline exceeded".to_owned()),
-            },
+            Some(target) => {
+                match monoio::time::timeout(self.config.timeout, worker.client.call_streaming(target, &outgoing)).await
+                {
+                    Ok(Ok(s)) => Ok(s),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("context deadline exceeded".to_owned()),
+                }
+            }
         };
         let stream = match result {
             Ok(s) => s,
@@ -268,8 +286,17 @@ fn merge_into(acc: &mut Option<Value>, data: Value) {
 }
 
 fn is_hop_or_framing(name: &str) -> bool {
-    ["connection", "keep-alive", "transfer-encoding", "content-length", "date", "proxy-connection", "upgrade", "trailer", "te"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    [
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "date",
+        "proxy-connection",
+        "upgrade",
+        "trailer",
+        "te",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
 }
-

@@ -114,28 +114,16 @@ impl Router {
 
         if !opts.disable_health {
             let owner = format!("the health endpoint GET {}", opts.health_path);
-            insert(
-                Method::Get,
-                Pattern::literal(&opts.health_path),
-                owner,
-                Target::Health,
-            )?;
+            insert(Method::Get, Pattern::literal(&opts.health_path), owner, Target::Health)?;
         }
-        for (enabled, name) in [
-            (config.debug_endpoint, "__debug"),
-            (config.echo_endpoint, "__echo"),
-        ] {
+        for (enabled, name) in [(config.debug_endpoint, "__debug"), (config.echo_endpoint, "__echo")] {
             if !enabled {
                 continue;
             }
             for m in ANY_METHODS {
                 for catch_all in [false, true] {
                     let owner = format!("the built-in endpoint {} /{name}/", m.as_str());
-                    let target = if name == "__debug" {
-                        Target::Debug
-                    } else {
-                        Target::Echo
-                    };
+                    let target = if name == "__debug" { Target::Debug } else { Target::Echo };
                     insert(m, Pattern::builtin(name, catch_all), owner, target)?;
                 }
             }
@@ -153,20 +141,13 @@ impl Router {
                     })
                 })
                 .collect::<Result<Box<[usize]>, _>>()?;
-            let target = Target::Endpoint {
-                index,
-                slots,
-                param_count: e.params.len(),
-            };
+            let target = Target::Endpoint { index, slots, param_count: e.params.len() };
             insert(e.method, pattern, owner, target)?;
         }
         if opts.auto_options {
             let mut catalog: BTreeMap<&str, Vec<&'static str>> = BTreeMap::new();
             for e in &config.endpoints {
-                catalog
-                    .entry(e.path.as_str())
-                    .or_default()
-                    .push(e.method.as_str());
+                catalog.entry(e.path.as_str()).or_default().push(e.method.as_str());
             }
             for (path, mut methods) in catalog {
                 methods.sort_unstable();
@@ -220,14 +201,9 @@ impl Router {
         let Ok(decoded) = params::decode_path(raw_path) else {
             return Route::BadRequest;
         };
-        let cleaned = if self.remove_extra_slash {
-            redirect::clean_path(&decoded)
-        } else {
-            None
-        };
+        let cleaned = if self.remove_extra_slash { redirect::clean_path(&decoded) } else { None };
         let path: &str = cleaned.as_deref().unwrap_or(&decoded);
-        let tree =
-            Method::parse(method).and_then(|m| self.trees.iter().position(|t| t.method == m));
+        let tree = Method::parse(method).and_then(|m| self.trees.iter().position(|t| t.method == m));
 
         if let Some(ti) = tree {
             let t = &self.trees[ti];
@@ -240,21 +216,14 @@ impl Router {
                     }
                 }
                 return match m.value {
-                    Target::Endpoint {
-                        index,
-                        slots,
-                        param_count,
-                    } => {
+                    Target::Endpoint { index, slots, param_count } => {
                         let mut values: SmallVec<[&str; 4]> = SmallVec::from_elem("", *param_count);
                         for ((_, value), &slot) in m.params.iter().zip(slots.iter()) {
                             if let Some(v) = values.get_mut(slot) {
                                 *v = value;
                             }
                         }
-                        Route::Endpoint {
-                            index: *index,
-                            params: collect_params(&values),
-                        }
+                        Route::Endpoint { index: *index, params: collect_params(&values) }
                     }
                     Target::Health => Route::Health,
                     Target::Debug => Route::Debug,
@@ -263,11 +232,7 @@ impl Router {
                 };
             }
             if method != "CONNECT" && path != "/" {
-                let status = if method == "GET" {
-                    REDIRECT_GET
-                } else {
-                    REDIRECT_OTHER
-                };
+                let status = if method == "GET" { REDIRECT_GET } else { REDIRECT_OTHER };
                 if self.redirect_trailing_slash {
                     let toggled = match path.strip_suffix('/') {
                         Some(p) => std::borrow::Cow::Borrowed(p),
@@ -276,25 +241,17 @@ impl Router {
                     if t.router.at(&toggled).is_ok() {
                         // gin builds the target from the request's URL.Path, not the cleaned lookup path.
                         let target = redirect::trailing_slash_target(&decoded, forwarded_prefix);
-                        return Route::Redirect {
-                            status,
-                            location: redirect::location(&target, query),
-                        };
+                        return Route::Redirect { status, location: redirect::location(&target, query) };
                     }
                 }
                 if self.redirect_fixed_path {
                     let clean = redirect::clean_path(&decoded);
                     let clean = clean.as_deref().unwrap_or(&decoded);
-                    if let Some(fixed) =
-                        t.find_case_insensitive(clean, self.redirect_trailing_slash)
-                    {
+                    if let Some(fixed) = t.find_case_insensitive(clean, self.redirect_trailing_slash) {
                         // Never redirect to the path just requested (a redirect loop), should the case-insensitive
                         // walk accept a path the tree rejects.
                         if fixed != *decoded {
-                            return Route::Redirect {
-                                status,
-                                location: redirect::location(&fixed, query),
-                            };
+                            return Route::Redirect { status, location: redirect::location(&fixed, query) };
                         }
                     }
                 }

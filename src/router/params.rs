@@ -189,10 +189,7 @@ mod tests {
 
     #[test]
     fn decoding() {
-        assert!(matches!(
-            decode_path("/foo/bar"),
-            Ok(Cow::Borrowed("/foo/bar"))
-        ));
+        assert!(matches!(decode_path("/foo/bar"), Ok(Cow::Borrowed("/foo/bar"))));
         assert_eq!(decode_path("/foo/a%20b").unwrap(), "/foo/a b");
         assert_eq!(decode_path("/foo/a%2Fb+c").unwrap(), "/foo/a/b+c");
         assert_eq!(decode_path("/foo/..%252F").unwrap(), "/foo/..%2F");
@@ -210,18 +207,9 @@ mod tests {
         assert_eq!(check_param("..%2F").unwrap_err(), ENCODED_PARAMS);
         assert_eq!(check_param("a?b").unwrap_err(), ENCODED_PARAMS);
         assert_eq!(check_param("a#b").unwrap_err(), ENCODED_PARAMS);
-        assert_eq!(
-            check_param("%zz").unwrap_err(),
-            "error: invalid URL escape \"%zz\""
-        );
-        assert_eq!(
-            check_param("%41%4").unwrap_err(),
-            "error: invalid URL escape \"%4\""
-        );
-        assert_eq!(
-            check_param("%").unwrap_err(),
-            "error: invalid URL escape \"%\""
-        );
+        assert_eq!(check_param("%zz").unwrap_err(), "error: invalid URL escape \"%zz\"");
+        assert_eq!(check_param("%41%4").unwrap_err(), "error: invalid URL escape \"%4\"");
+        assert_eq!(check_param("%").unwrap_err(), "error: invalid URL escape \"%\"");
     }
 
     #[test]

@@ -10,8 +10,7 @@ pub(crate) fn clean_path(p: &str) -> Option<String> {
         return None;
     }
     let mut out = clean_rooted(p);
-    let trailing =
-        p.ends_with('/') || p.ends_with("/.") || p.ends_with("/..") || p == "." || p == "..";
+    let trailing = p.ends_with('/') || p.ends_with("/.") || p.ends_with("/..") || p == "." || p == "..";
     if trailing && out != "/" {
         out.push('/');
     }
@@ -102,21 +101,7 @@ pub(crate) fn escape_path(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
     for &b in p.as_bytes() {
         let keep = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'_'
-                    | b'.'
-                    | b'~'
-                    | b'$'
-                    | b'&'
-                    | b'+'
-                    | b','
-                    | b'/'
-                    | b':'
-                    | b';'
-                    | b'='
-                    | b'@'
-            );
+            || matches!(b, b'-' | b'_' | b'.' | b'~' | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@');
         if keep {
             out.push(char::from(b));
         } else {
@@ -233,9 +218,6 @@ mod tests {
         assert_eq!(trailing_slash_target("/foo", None), "/foo/");
         assert_eq!(trailing_slash_target("/foo/", Some("/api")), "/api//foo");
         assert_eq!(trailing_slash_target("/foo/", Some("")), "/foo");
-        assert_eq!(
-            trailing_slash_target("/foo/", Some("/a<b>//c/")),
-            "/ab/c//foo"
-        );
+        assert_eq!(trailing_slash_target("/foo/", Some("/a<b>//c/")), "/ab/c//foo");
     }
 }

@@ -1,9 +1,7 @@
 //! Router behaviour: matching, conflicts, redirects, 405/404, built-ins and the acceptance cases of spec §26.
 
 use super::*;
-use crate::config::{
-    EndpointConfig, HttpClientConfig, OutputEncoding, RouterOptions, ServerTimeouts, ServiceConfig,
-};
+use crate::config::{EndpointConfig, HttpClientConfig, OutputEncoding, RouterOptions, ServerTimeouts, ServiceConfig};
 use std::time::Duration;
 
 fn endpoint(method: Method, path: &str) -> EndpointConfig {
@@ -44,6 +42,7 @@ fn service(endpoints: &[(Method, &str)]) -> ServiceConfig {
         router: RouterOptions::default(),
         static_filesystem: None,
         extra_config: Default::default(),
+        warnings: Vec::new(),
     }
 }
 
@@ -62,17 +61,11 @@ fn get<'a>(r: &'a Router, path: &str) -> Route<'a> {
 }
 
 fn ep(index: usize, params: &[&str]) -> Route<'static> {
-    Route::Endpoint {
-        index,
-        params: Params::from_values(params.iter().copied()),
-    }
+    Route::Endpoint { index, params: Params::from_values(params.iter().copied()) }
 }
 
 fn redirect(status: u16, location: &str) -> Route<'static> {
-    Route::Redirect {
-        status,
-        location: location.to_owned(),
-    }
+    Route::Redirect { status, location: location.to_owned() }
 }
 
 use Method::{Delete, Get, Post, Put};
@@ -150,10 +143,7 @@ fn unknown_path_variable_is_a_config_error() {
     let mut cfg = service(&[(Get, "/a/{x}")]);
     cfg.endpoints[0].params.clear();
     let err = Router::build(&cfg).unwrap_err();
-    assert!(
-        err.0.contains("endpoint GET /a/{x}") && err.0.contains("{x}"),
-        "{err}"
-    );
+    assert!(err.0.contains("endpoint GET /a/{x}") && err.0.contains("{x}"), "{err}");
 }
 
 #[test]
@@ -175,24 +165,15 @@ fn odd_request_targets_do_not_panic() {
 
 #[test]
 fn ac_47_different_variable_names_conflict() {
-    let err = Router::build(&service(&[
-        (Get, "/user/{userid}"),
-        (Get, "/user/{iduser}/some"),
-    ]))
-    .unwrap_err();
+    let err = Router::build(&service(&[(Get, "/user/{userid}"), (Get, "/user/{iduser}/some")])).unwrap_err();
     assert_eq!(
         err.0,
         "route conflict: endpoint GET /user/{iduser}/some conflicts with endpoint GET /user/{userid} \
          (a variable at the same position must have the same name)"
     );
-    let err = Router::build(&service(&[
-        (Get, "/v1/{domain}/user/{userid}"),
-        (Get, "/v1/{domain}/user/{iduser}/some"),
-    ]))
-    .unwrap_err();
-    assert!(err.0.contains(
-        "/v1/{domain}/user/{iduser}/some conflicts with endpoint GET /v1/{domain}/user/{userid}"
-    ));
+    let err = Router::build(&service(&[(Get, "/v1/{domain}/user/{userid}"), (Get, "/v1/{domain}/user/{iduser}/some")]))
+        .unwrap_err();
+    assert!(err.0.contains("/v1/{domain}/user/{iduser}/some conflicts with endpoint GET /v1/{domain}/user/{userid}"));
 }
 
 #[test]
@@ -215,24 +196,14 @@ fn ac_47_same_method_and_path_twice() {
 
 #[test]
 fn different_methods_may_use_different_names() {
-    let r = router(&[
-        (Get, "/a/{x}"),
-        (Post, "/a/{y}/b"),
-        (Get, "/x"),
-        (Post, "/x"),
-    ]);
+    let r = router(&[(Get, "/a/{x}"), (Post, "/a/{y}/b"), (Get, "/x"), (Post, "/x")]);
     assert_eq!(r.lookup("POST", "/a/1/b", None, None), ep(1, &["1"]));
 }
 
 #[test]
 fn endpoint_on_the_health_path_conflicts() {
-    let err = router_build_err(&[(Get, "/status")], |c| {
-        c.router.health_path = "/status".to_owned()
-    });
-    assert!(
-        err.contains("endpoint GET /status conflicts with the health endpoint GET /status"),
-        "{err}"
-    );
+    let err = router_build_err(&[(Get, "/status")], |c| c.router.health_path = "/status".to_owned());
+    assert!(err.contains("endpoint GET /status conflicts with the health endpoint GET /status"), "{err}");
 }
 
 fn router_build_err(endpoints: &[(Method, &str)], f: impl FnOnce(&mut ServiceConfig)) -> String {
@@ -247,14 +218,8 @@ fn router_build_err(endpoints: &[(Method, &str)], f: impl FnOnce(&mut ServiceCon
 fn health_endpoint() {
     let r = router(&[]);
     assert_eq!(get(&r, "/__health"), Route::Health);
-    assert_eq!(
-        r.lookup("HEAD", "/__health", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
-    assert_eq!(
-        r.lookup("POST", "/__health", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(r.lookup("HEAD", "/__health", None, None), Route::MethodNotAllowed { allow: "GET" });
+    assert_eq!(r.lookup("POST", "/__health", None, None), Route::MethodNotAllowed { allow: "GET" });
     // AC-01/AC-02: anything else is a 404.
     assert_eq!(get(&r, "/foo"), Route::NotFound);
     assert_eq!(get(&r, "/__health/"), redirect(301, "/__health"));
@@ -275,27 +240,14 @@ fn debug_and_echo_take_any_method() {
         c.debug_endpoint = true;
         c.echo_endpoint = true;
     });
-    for m in [
-        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
-    ] {
-        assert_eq!(
-            r.lookup(m, "/__debug/anything", None, None),
-            Route::Debug,
-            "{m}"
-        );
+    for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"] {
+        assert_eq!(r.lookup(m, "/__debug/anything", None, None), Route::Debug, "{m}");
         assert_eq!(r.lookup(m, "/__debug/", None, None), Route::Debug, "{m}");
-        assert_eq!(
-            r.lookup(m, "/__echo/a/b/c", Some("q=1"), None),
-            Route::Echo,
-            "{m}"
-        );
+        assert_eq!(r.lookup(m, "/__echo/a/b/c", Some("q=1"), None), Route::Echo, "{m}");
     }
     // Without the trailing slash: trailing-slash redirect (CONNECT never redirects, and matches nothing → 404).
     assert_eq!(get(&r, "/__debug"), redirect(301, "/__debug/"));
-    assert_eq!(
-        r.lookup("POST", "/__echo", Some("a=b"), None),
-        redirect(307, "/__echo/?a=b")
-    );
+    assert_eq!(r.lookup("POST", "/__echo", Some("a=b"), None), redirect(307, "/__echo/?a=b"));
     assert_eq!(r.lookup("CONNECT", "/__echo", None, None), Route::NotFound);
     // Disabled by default.
     let r = router(&[]);
@@ -306,12 +258,7 @@ fn debug_and_echo_take_any_method() {
 #[test]
 fn builtin_catch_all_goes_through_the_param_check() {
     let r = router_with(&[], |c| c.echo_endpoint = true);
-    assert_eq!(
-        get(&r, "/__echo/..%252F"),
-        Route::BadParams {
-            message: params::ENCODED_PARAMS.to_owned()
-        }
-    );
+    assert_eq!(get(&r, "/__echo/..%252F"), Route::BadParams { message: params::ENCODED_PARAMS.to_owned() });
 }
 
 // --- unmatched: redirects (AC-41) ---------------------------------------------------------------------------------
@@ -333,23 +280,11 @@ fn ac_41_redirects() {
 #[test]
 fn redirects_keep_the_query() {
     let r = router(&[(Get, "/foo"), (Get, "/dir/")]);
-    assert_eq!(
-        r.lookup("GET", "/foo/", Some("a=1&b=%20"), None),
-        redirect(301, "/foo?a=1&b=%20")
-    );
-    assert_eq!(
-        r.lookup("GET", "/dir", Some("x"), None),
-        redirect(301, "/dir/?x")
-    );
-    assert_eq!(
-        r.lookup("GET", "/FOO", Some("q=1"), None),
-        redirect(301, "/foo?q=1")
-    );
+    assert_eq!(r.lookup("GET", "/foo/", Some("a=1&b=%20"), None), redirect(301, "/foo?a=1&b=%20"));
+    assert_eq!(r.lookup("GET", "/dir", Some("x"), None), redirect(301, "/dir/?x"));
+    assert_eq!(r.lookup("GET", "/FOO", Some("q=1"), None), redirect(301, "/foo?q=1"));
     // A bare `?` is kept as Go's ForceQuery does.
-    assert_eq!(
-        r.lookup("GET", "/foo/", Some(""), None),
-        redirect(301, "/foo?")
-    );
+    assert_eq!(r.lookup("GET", "/foo/", Some(""), None), redirect(301, "/foo?"));
 }
 
 #[test]
@@ -367,10 +302,7 @@ fn no_redirect_without_a_tree_for_the_method() {
     let r = router(&[(Get, "/foo")]);
     assert_eq!(r.lookup("PUT", "/foo/", None, None), Route::NotFound);
     // PUT /foo → 405 (GET matches).
-    assert_eq!(
-        r.lookup("PUT", "/foo", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(r.lookup("PUT", "/foo", None, None), Route::MethodNotAllowed { allow: "GET" });
 }
 
 #[test]
@@ -387,9 +319,7 @@ fn fixed_path_cleans_dots_and_slashes() {
     assert_eq!(get(&r, "/foo/x/../bar"), redirect(301, "/foo/bar"));
     assert_eq!(get(&r, "/Foo/./BAR/"), redirect(301, "/foo/bar"));
     // The fixed path fixes the trailing slash only while trailing-slash redirects are on.
-    let r = router_with(&[(Get, "/foo/bar")], |c| {
-        c.router.disable_redirect_trailing_slash = true
-    });
+    let r = router_with(&[(Get, "/foo/bar")], |c| c.router.disable_redirect_trailing_slash = true);
     assert_eq!(get(&r, "/FOO/BAR/"), Route::NotFound);
     assert_eq!(get(&r, "/FOO/BAR"), redirect(301, "/foo/bar"));
     assert_eq!(get(&r, "/foo/bar/"), Route::NotFound);
@@ -398,46 +328,22 @@ fn fixed_path_cleans_dots_and_slashes() {
 #[test]
 fn fixed_path_keeps_variable_text() {
     let r = router(&[(Get, "/Users/{id}/Profile"), (Get, "/users/me/profile")]);
-    assert_eq!(
-        get(&r, "/USERS/AbC/PROFILE"),
-        redirect(301, "/Users/AbC/Profile")
-    );
+    assert_eq!(get(&r, "/USERS/AbC/PROFILE"), redirect(301, "/Users/AbC/Profile"));
     // Static wins in the case-insensitive lookup too.
-    assert_eq!(
-        get(&r, "/USERS/ME/PROFILE"),
-        redirect(301, "/users/me/profile")
-    );
+    assert_eq!(get(&r, "/USERS/ME/PROFILE"), redirect(301, "/users/me/profile"));
 }
 
 #[test]
 fn trailing_slash_redirect_with_forwarded_prefix() {
     let r = router(&[(Get, "/foo")]);
-    assert_eq!(
-        r.lookup("GET", "/foo/", None, Some("/api")),
-        redirect(301, "/api/foo")
-    );
-    assert_eq!(
-        r.lookup("GET", "/foo/", Some("a=1"), Some("/api/v1/")),
-        redirect(301, "/api/v1/foo?a=1")
-    );
+    assert_eq!(r.lookup("GET", "/foo/", None, Some("/api")), redirect(301, "/api/foo"));
+    assert_eq!(r.lookup("GET", "/foo/", Some("a=1"), Some("/api/v1/")), redirect(301, "/api/v1/foo?a=1"));
     // Sanitised: only [a-zA-Z0-9/-] kept, and never an off-site (`//host`) location.
-    assert_eq!(
-        r.lookup("GET", "/foo/", None, Some("/a<script>")),
-        redirect(301, "/ascript/foo")
-    );
-    assert_eq!(
-        r.lookup("GET", "/foo/", None, Some("//evil.example")),
-        redirect(301, "/evilexample/foo")
-    );
-    assert_eq!(
-        r.lookup("GET", "/foo/", None, Some("/")),
-        redirect(301, "/foo")
-    );
+    assert_eq!(r.lookup("GET", "/foo/", None, Some("/a<script>")), redirect(301, "/ascript/foo"));
+    assert_eq!(r.lookup("GET", "/foo/", None, Some("//evil.example")), redirect(301, "/evilexample/foo"));
+    assert_eq!(r.lookup("GET", "/foo/", None, Some("/")), redirect(301, "/foo"));
     // Fixed-path redirects ignore the header.
-    assert_eq!(
-        r.lookup("GET", "/FOO", None, Some("/api")),
-        redirect(301, "/foo")
-    );
+    assert_eq!(r.lookup("GET", "/FOO", None, Some("/api")), redirect(301, "/foo"));
 }
 
 #[test]
@@ -462,84 +368,42 @@ fn connect_never_redirects() {
 #[test]
 fn ac_03_method_not_allowed() {
     let r = router(&[(Get, "/foo")]);
-    assert_eq!(
-        r.lookup("POST", "/foo", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(r.lookup("POST", "/foo", None, None), Route::MethodNotAllowed { allow: "GET" });
     assert_eq!(get(&r, "/bar"), Route::NotFound);
 }
 
 #[test]
 fn allow_lists_methods_in_tree_creation_order() {
     // GET's tree exists first (health), then PUT, POST, DELETE in endpoint order; not sorted.
-    let r = router(&[
-        (Put, "/x"),
-        (Post, "/x"),
-        (Delete, "/x"),
-        (Get, "/y"),
-        (Get, "/x"),
-    ]);
-    assert_eq!(
-        r.lookup("PATCH", "/x", None, None),
-        Route::MethodNotAllowed {
-            allow: "GET, PUT, POST, DELETE"
-        }
-    );
-    assert_eq!(
-        r.lookup("POST", "/y", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    let r = router(&[(Put, "/x"), (Post, "/x"), (Delete, "/x"), (Get, "/y"), (Get, "/x")]);
+    assert_eq!(r.lookup("PATCH", "/x", None, None), Route::MethodNotAllowed { allow: "GET, PUT, POST, DELETE" });
+    assert_eq!(r.lookup("POST", "/y", None, None), Route::MethodNotAllowed { allow: "GET" });
     assert_eq!(r.lookup("GET", "/x", None, None), ep(4, &[]));
     // Without the health endpoint, the first endpoint's method comes first.
-    let r = router_with(&[(Put, "/x"), (Get, "/x")], |c| {
-        c.router.disable_health = true
-    });
-    assert_eq!(
-        r.lookup("POST", "/x", None, None),
-        Route::MethodNotAllowed { allow: "PUT, GET" }
-    );
+    let r = router_with(&[(Put, "/x"), (Get, "/x")], |c| c.router.disable_health = true);
+    assert_eq!(r.lookup("POST", "/x", None, None), Route::MethodNotAllowed { allow: "PUT, GET" });
     // Unknown and lowercase methods get a 405 too.
-    assert_eq!(
-        r.lookup("get", "/x", None, None),
-        Route::MethodNotAllowed { allow: "PUT, GET" }
-    );
-    assert_eq!(
-        r.lookup("PROPFIND", "/x", None, None),
-        Route::MethodNotAllowed { allow: "PUT, GET" }
-    );
+    assert_eq!(r.lookup("get", "/x", None, None), Route::MethodNotAllowed { allow: "PUT, GET" });
+    assert_eq!(r.lookup("PROPFIND", "/x", None, None), Route::MethodNotAllowed { allow: "PUT, GET" });
 }
 
 #[test]
 fn method_not_allowed_matches_variables() {
     let r = router(&[(Get, "/u/{id}"), (Post, "/u/new")]);
-    assert_eq!(
-        r.lookup("DELETE", "/u/new", None, None),
-        Route::MethodNotAllowed { allow: "GET, POST" }
-    );
-    assert_eq!(
-        r.lookup("DELETE", "/u/7", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(r.lookup("DELETE", "/u/new", None, None), Route::MethodNotAllowed { allow: "GET, POST" });
+    assert_eq!(r.lookup("DELETE", "/u/7", None, None), Route::MethodNotAllowed { allow: "GET" });
 }
 
 #[test]
 fn head_and_options_are_not_auto_routed() {
     let r = router(&[(Get, "/x")]);
-    assert_eq!(
-        r.lookup("HEAD", "/x", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
-    assert_eq!(
-        r.lookup("OPTIONS", "/x", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(r.lookup("HEAD", "/x", None, None), Route::MethodNotAllowed { allow: "GET" });
+    assert_eq!(r.lookup("OPTIONS", "/x", None, None), Route::MethodNotAllowed { allow: "GET" });
 }
 
 #[test]
 fn disable_handle_method_not_allowed_gives_404() {
-    let r = router_with(&[(Get, "/foo")], |c| {
-        c.router.disable_handle_method_not_allowed = true
-    });
+    let r = router_with(&[(Get, "/foo")], |c| c.router.disable_handle_method_not_allowed = true);
     assert_eq!(r.lookup("POST", "/foo", None, None), Route::NotFound);
 }
 
@@ -547,40 +411,18 @@ fn disable_handle_method_not_allowed_gives_404() {
 
 #[test]
 fn auto_options() {
-    let r = router_with(
-        &[(Put, "/x"), (Get, "/x"), (Delete, "/x"), (Post, "/y/{id}")],
-        |c| {
-            c.router.auto_options = true;
-        },
-    );
-    assert_eq!(
-        r.lookup("OPTIONS", "/x", None, None),
-        Route::AutoOptions {
-            allow: "DELETE, GET, PUT"
-        }
-    );
-    assert_eq!(
-        r.lookup("OPTIONS", "/y/7", None, None),
-        Route::AutoOptions { allow: "POST" }
-    );
-    assert_eq!(
-        r.lookup("OPTIONS", "/__health", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    let r = router_with(&[(Put, "/x"), (Get, "/x"), (Delete, "/x"), (Post, "/y/{id}")], |c| {
+        c.router.auto_options = true;
+    });
+    assert_eq!(r.lookup("OPTIONS", "/x", None, None), Route::AutoOptions { allow: "DELETE, GET, PUT" });
+    assert_eq!(r.lookup("OPTIONS", "/y/7", None, None), Route::AutoOptions { allow: "POST" });
+    assert_eq!(r.lookup("OPTIONS", "/__health", None, None), Route::MethodNotAllowed { allow: "GET" });
     // The OPTIONS tree takes part in 405s like any other.
-    assert_eq!(
-        r.lookup("PATCH", "/y/7", None, None),
-        Route::MethodNotAllowed {
-            allow: "POST, OPTIONS"
-        }
-    );
+    assert_eq!(r.lookup("PATCH", "/y/7", None, None), Route::MethodNotAllowed { allow: "POST, OPTIONS" });
     // And in redirects.
     assert_eq!(r.lookup("OPTIONS", "/x/", None, None), redirect(307, "/x"));
     // Param check applies as to any matched route.
-    assert!(matches!(
-        r.lookup("OPTIONS", "/y/a%253F", None, None),
-        Route::BadParams { .. }
-    ));
+    assert!(matches!(r.lookup("OPTIONS", "/y/a%253F", None, None), Route::BadParams { .. }));
 }
 
 // --- path-param check (AC-43) ---------------------------------------------------------------------------------
@@ -588,34 +430,12 @@ fn auto_options() {
 #[test]
 fn ac_43_encoded_path_parameter() {
     let r = router(&[(Get, "/foo/{id}")]);
-    assert_eq!(
-        get(&r, "/foo/..%252Fbar"),
-        Route::BadParams {
-            message: "error: encoded url params".to_owned()
-        }
-    );
+    assert_eq!(get(&r, "/foo/..%252Fbar"), Route::BadParams { message: "error: encoded url params".to_owned() });
     assert_eq!(get(&r, "/foo/a%20b"), ep(0, &["a b"]));
-    assert_eq!(
-        get(&r, "/foo/a%3Fb"),
-        Route::BadParams {
-            message: "error: encoded url params".to_owned()
-        }
-    );
-    assert_eq!(
-        get(&r, "/foo/a%23b"),
-        Route::BadParams {
-            message: "error: encoded url params".to_owned()
-        }
-    );
-    assert_eq!(
-        get(&r, "/foo/a%25zz"),
-        Route::BadParams {
-            message: "error: invalid URL escape \"%zz\"".to_owned()
-        }
-    );
-    let r = router_with(&[(Get, "/foo/{id}")], |c| {
-        c.router.disable_path_decoding = true
-    });
+    assert_eq!(get(&r, "/foo/a%3Fb"), Route::BadParams { message: "error: encoded url params".to_owned() });
+    assert_eq!(get(&r, "/foo/a%23b"), Route::BadParams { message: "error: encoded url params".to_owned() });
+    assert_eq!(get(&r, "/foo/a%25zz"), Route::BadParams { message: "error: invalid URL escape \"%zz\"".to_owned() });
+    let r = router_with(&[(Get, "/foo/{id}")], |c| c.router.disable_path_decoding = true);
     assert_eq!(get(&r, "/foo/..%252Fbar"), ep(0, &["..%2Fbar"]));
 }
 
@@ -629,9 +449,7 @@ fn param_check_skips_unmatched_requests() {
 
 #[test]
 fn remove_extra_slash() {
-    let r = router_with(&[(Get, "/foo/{id}/bar")], |c| {
-        c.router.remove_extra_slash = true
-    });
+    let r = router_with(&[(Get, "/foo/{id}/bar")], |c| c.router.remove_extra_slash = true);
     assert_eq!(get(&r, "//foo///7//bar"), ep(0, &["7"]));
     assert_eq!(get(&r, "/foo/7/x/../bar"), ep(0, &["7"]));
     // The trailing-slash redirect is built from the original path, then cleaned.
@@ -639,9 +457,7 @@ fn remove_extra_slash() {
     // Off: repeated slashes make empty segments → fixed-path redirect instead.
     let r = router(&[(Get, "/foo/{id}/bar")]);
     assert_eq!(get(&r, "//foo///7//bar"), redirect(301, "/foo/7/bar"));
-    let r = router_with(&[(Get, "/foo/{id}/bar")], |c| {
-        c.router.disable_redirect_fixed_path = true
-    });
+    let r = router_with(&[(Get, "/foo/{id}/bar")], |c| c.router.disable_redirect_fixed_path = true);
     assert_eq!(get(&r, "//foo///7//bar"), Route::NotFound);
 }
 
@@ -675,10 +491,7 @@ fn backtracks_from_static_to_variable() {
 #[test]
 fn debug_endpoint_creates_every_method_tree() {
     let r = router_with(&[(Get, "/foo")], |c| c.debug_endpoint = true);
-    assert_eq!(
-        r.lookup("POST", "/foo", None, None),
-        Route::MethodNotAllowed { allow: "GET" }
-    );
+    assert_eq!(r.lookup("POST", "/foo", None, None), Route::MethodNotAllowed { allow: "GET" });
     // PUT has a tree (from `/__debug/`), but neither `/foo` nor `/foo/` is in it, and GET has no `/foo/`.
     assert_eq!(r.lookup("PUT", "/foo/", None, None), Route::NotFound);
     assert_eq!(get(&r, "/foo/"), redirect(301, "/foo"));

@@ -46,10 +46,7 @@ pub(crate) struct Pattern {
 
 /// KrakenD's variable names: `[a-zA-Z0-9_-]+`.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl Pattern {
@@ -63,11 +60,7 @@ impl Pattern {
             .map(|seg| {
                 if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                     if valid_name(name) {
-                        return Seg::Param {
-                            pre: String::new(),
-                            name: name.to_owned(),
-                            suf: String::new(),
-                        };
+                        return Seg::Param { pre: String::new(), name: name.to_owned(), suf: String::new() };
                     }
                 }
                 if disable_rest {
@@ -93,21 +86,13 @@ impl Pattern {
     /// A path taken literally (the health path).
     pub(crate) fn literal(path: &str) -> Pattern {
         let body = path.strip_prefix('/').unwrap_or(path);
-        Pattern {
-            segs: body.split('/').map(|s| Seg::Static(s.to_owned())).collect(),
-        }
+        Pattern { segs: body.split('/').map(|s| Seg::Static(s.to_owned())).collect() }
     }
 
     /// `/{name}/` (with `catch_all` false) or `/{name}/{*any}`: a built-in prefix.
     pub(crate) fn builtin(name: &str, catch_all: bool) -> Pattern {
-        let last = if catch_all {
-            Seg::CatchAll("any".to_owned())
-        } else {
-            Seg::Static(String::new())
-        };
-        Pattern {
-            segs: vec![Seg::Static(name.to_owned()), last],
-        }
+        let last = if catch_all { Seg::CatchAll("any".to_owned()) } else { Seg::Static(String::new()) };
+        Pattern { segs: vec![Seg::Static(name.to_owned()), last] }
     }
 
     /// The variable names in path order.
@@ -187,11 +172,7 @@ impl Pattern {
                     out.push_str(pre);
                     out.push_str(value);
                     out.push_str(suf);
-                    rank.push(if pre.is_empty() && suf.is_empty() {
-                        2
-                    } else {
-                        1
-                    });
+                    rank.push(if pre.is_empty() && suf.is_empty() { 2 } else { 1 });
                 }
                 Seg::CatchAll(_) => return None,
             }
@@ -201,9 +182,7 @@ impl Pattern {
 }
 
 fn eq_ci(a: &str, b: &str) -> bool {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// `s` without `prefix`, compared case-insensitively char by char.
@@ -263,25 +242,13 @@ pub(crate) struct MethodTree {
 
 impl MethodTree {
     pub(crate) fn new(method: Method) -> Self {
-        MethodTree {
-            method,
-            router: matchit::Router::new(),
-            patterns: Vec::new(),
-            names: NameNode::default(),
-        }
+        MethodTree { method, router: matchit::Router::new(), patterns: Vec::new(), names: NameNode::default() }
     }
 
     /// Registers `pattern`; `owner` describes the route for error messages (`endpoint GET /users/{id}`).
-    pub(crate) fn insert(
-        &mut self,
-        pattern: Pattern,
-        owner: String,
-        target: Target,
-    ) -> Result<(), ConfigError> {
+    pub(crate) fn insert(&mut self, pattern: Pattern, owner: String, target: Target) -> Result<(), ConfigError> {
         let conflict = |other: &str, why: &str| {
-            ConfigError::new(format!(
-                "route conflict: {owner} conflicts with {other} ({why})"
-            ))
+            ConfigError::new(format!("route conflict: {owner} conflicts with {other} ({why})"))
         };
         let mut node = &mut self.names;
         for seg in &pattern.segs {
@@ -297,10 +264,7 @@ impl MethodTree {
                 Some(pos) => {
                     let var = &node.vars[pos];
                     if var.name != name {
-                        return Err(conflict(
-                            &var.owner,
-                            "a variable at the same position must have the same name",
-                        ));
+                        return Err(conflict(&var.owner, "a variable at the same position must have the same name"));
                     }
                     pos
                 }
@@ -318,28 +282,19 @@ impl MethodTree {
             node = &mut node.vars[pos].node;
         }
         if let Some(other) = &node.leaf {
-            return Err(conflict(
-                other,
-                "the same method and path are declared twice",
-            ));
+            return Err(conflict(other, "the same method and path are declared twice"));
         }
         node.leaf = Some(owner.clone());
         self.router
             .insert(pattern.matchit_route(), target)
-            .map_err(|e| {
-                ConfigError::new(format!("route conflict: {owner} cannot be registered: {e}"))
-            })?;
+            .map_err(|e| ConfigError::new(format!("route conflict: {owner} cannot be registered: {e}")))?;
         self.patterns.push(pattern);
         Ok(())
     }
 
     /// gin's `findCaseInsensitivePath` on an already cleaned path: the registered path matching `path` ignoring
     /// case (and, with `fix_trailing_slash`, with its trailing slash toggled). Slow on purpose: miss path only.
-    pub(crate) fn find_case_insensitive(
-        &self,
-        path: &str,
-        fix_trailing_slash: bool,
-    ) -> Option<String> {
+    pub(crate) fn find_case_insensitive(&self, path: &str, fix_trailing_slash: bool) -> Option<String> {
         if let Some(found) = self.find_ci(path) {
             return Some(found);
         }
@@ -355,11 +310,7 @@ impl MethodTree {
 
     fn find_ci(&self, path: &str) -> Option<String> {
         let req: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
-        self.patterns
-            .iter()
-            .filter_map(|p| p.match_ci(&req))
-            .min_by(|a, b| a.0.cmp(&b.0))
-            .map(|(_, path)| path)
+        self.patterns.iter().filter_map(|p| p.match_ci(&req)).min_by(|a, b| a.0.cmp(&b.0)).map(|(_, path)| path)
     }
 }
 
@@ -377,10 +328,7 @@ mod tests {
         assert_eq!(p.matchit_route(), "/user/{id}/file.{ext}");
         assert_eq!(Pattern::parse("/", false).matchit_route(), "/");
         assert_eq!(Pattern::parse("/foo/", false).matchit_route(), "/foo/");
-        assert_eq!(
-            Pattern::builtin("__debug", true).matchit_route(),
-            "/__debug/{*any}"
-        );
+        assert_eq!(Pattern::builtin("__debug", true).matchit_route(), "/__debug/{*any}");
         assert_eq!(Pattern::literal("/{x}").matchit_route(), "/{{x}}");
     }
 
@@ -388,44 +336,17 @@ mod tests {
     fn case_insensitive() {
         let mut t = MethodTree::new(Method::Get);
         let target = || Target::Health;
-        t.insert(Pattern::parse("/Foo/{id}/bar", false), "a".into(), target())
-            .unwrap();
-        t.insert(
-            Pattern::parse("/foo/static/bar", false),
-            "b".into(),
-            target(),
-        )
-        .unwrap();
-        t.insert(
-            Pattern::parse("/img/file.{ext}", true),
-            "c".into(),
-            target(),
-        )
-        .unwrap();
-        t.insert(Pattern::builtin("__debug", true), "d".into(), target())
-            .unwrap();
-        assert_eq!(
-            t.find_case_insensitive("/FOO/AbC/BAR", false).as_deref(),
-            Some("/Foo/AbC/bar")
-        );
-        assert_eq!(
-            t.find_case_insensitive("/FOO/STATIC/BAR", false).as_deref(),
-            Some("/foo/static/bar")
-        );
+        t.insert(Pattern::parse("/Foo/{id}/bar", false), "a".into(), target()).unwrap();
+        t.insert(Pattern::parse("/foo/static/bar", false), "b".into(), target()).unwrap();
+        t.insert(Pattern::parse("/img/file.{ext}", true), "c".into(), target()).unwrap();
+        t.insert(Pattern::builtin("__debug", true), "d".into(), target()).unwrap();
+        assert_eq!(t.find_case_insensitive("/FOO/AbC/BAR", false).as_deref(), Some("/Foo/AbC/bar"));
+        assert_eq!(t.find_case_insensitive("/FOO/STATIC/BAR", false).as_deref(), Some("/foo/static/bar"));
         assert_eq!(t.find_case_insensitive("/FOO/x/BAR/", false), None);
-        assert_eq!(
-            t.find_case_insensitive("/FOO/x/BAR/", true).as_deref(),
-            Some("/Foo/x/bar")
-        );
-        assert_eq!(
-            t.find_case_insensitive("/IMG/FILE.PNG", false).as_deref(),
-            Some("/img/file.PNG")
-        );
+        assert_eq!(t.find_case_insensitive("/FOO/x/BAR/", true).as_deref(), Some("/Foo/x/bar"));
+        assert_eq!(t.find_case_insensitive("/IMG/FILE.PNG", false).as_deref(), Some("/img/file.PNG"));
         assert_eq!(t.find_case_insensitive("/IMG/FILE.", false), None);
-        assert_eq!(
-            t.find_case_insensitive("/__DEBUG/A/b", false).as_deref(),
-            Some("/__debug/A/b")
-        );
+        assert_eq!(t.find_case_insensitive("/__DEBUG/A/b", false).as_deref(), Some("/__debug/A/b"));
         assert_eq!(t.find_case_insensitive("/__DEBUG/", false), None);
     }
 }

@@ -32,12 +32,23 @@ pub async fn dispatch(
     });
     let client_ip = client_ip.to_string();
     let reply = route(worker, req, body, &client_ip, out, close).await;
-    let status = out.get(start + 9..start + 12).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = out
+        .get(start + 9..start + 12)
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     worker.log.record(status, started.elapsed(), &client_ip, req.method(), req.path(), req.target());
     reply
 }
 
-async fn route(worker: &Rc<Worker>, req: &RequestHead, body: Bytes, client_ip: &str, out: &mut Vec<u8>, close: bool) -> Option<StreamReply> {
+async fn route(
+    worker: &Rc<Worker>,
+    req: &RequestHead,
+    body: Bytes,
+    client_ip: &str,
+    out: &mut Vec<u8>,
+    close: bool,
+) -> Option<StreamReply> {
     let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
     if let Some(fs) = &worker.config.static_filesystem {
         let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
@@ -93,7 +104,10 @@ async fn route(worker: &Rc<Worker>, req: &RequestHead, body: Bytes, client_ip: &
                 "GET" => {
                     w.header_str("Content-Type", "text/html; charset=utf-8");
                     let href = html_escape(&location);
-                    w.body(format!("<a href=\"{href}\">{}</a>.\n\n", super::h1::write::reason(status)).as_bytes(), false);
+                    w.body(
+                        format!("<a href=\"{href}\">{}</a>.\n\n", super::h1::write::reason(status)).as_bytes(),
+                        false,
+                    );
                 }
                 "HEAD" => {
                     w.header_str("Content-Type", "text/html; charset=utf-8");
@@ -105,7 +119,13 @@ async fn route(worker: &Rc<Worker>, req: &RequestHead, body: Bytes, client_ip: &
         Route::MethodNotAllowed { allow } => {
             let mut w = ResponseWriter::new(out, 405);
             w.header_str("Allow", allow);
-            not_found_body(worker, w, worker.config.router.error_body_405.as_deref(), b"405 method not allowed", headers);
+            not_found_body(
+                worker,
+                w,
+                worker.config.router.error_body_405.as_deref(),
+                b"405 method not allowed",
+                headers,
+            );
         }
         Route::NotFound => {
             let w = ResponseWriter::new(out, 404);
@@ -122,7 +142,13 @@ async fn route(worker: &Rc<Worker>, req: &RequestHead, body: Bytes, client_ip: &
 }
 
 /// 404/405 bodies: gin's text, or the `router.error_body` JSON.
-fn not_found_body(_worker: &Worker, mut w: ResponseWriter<'_>, custom: Option<&[u8]>, default: &[u8], headers: GatewayHeaders<'_>) {
+fn not_found_body(
+    _worker: &Worker,
+    mut w: ResponseWriter<'_>,
+    custom: Option<&[u8]>,
+    default: &[u8],
+    headers: GatewayHeaders<'_>,
+) {
     match custom {
         Some(json) => {
             w.header_str("Content-Type", JSON_CONTENT_TYPE);

@@ -44,7 +44,8 @@ pub struct Worker {
 impl Worker {
     pub fn build(index: usize, config: Arc<ServiceConfig>, started: Instant) -> Result<Worker, String> {
         let router = Router::build(&config).map_err(|e| e.to_string())?;
-        let endpoints = config.endpoints.iter().map(|e| Endpoint::build(e, &config, index)).collect::<Result<Vec<_>, _>>()?;
+        let endpoints =
+            config.endpoints.iter().map(|e| Endpoint::build(e, &config, index)).collect::<Result<Vec<_>, _>>()?;
         let router_opts = &config.router;
         let x_krakend = if router_opts.hide_version_header {
             b"Version undefined".to_vec()
@@ -73,7 +74,14 @@ pub fn uring_available() -> bool {
 static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 /// The body of a worker thread: builds the runtime and serves until shutdown.
-pub fn run_worker(index: usize, config: Arc<ServiceConfig>, addr: SocketAddr, pin: bool, uring: bool, ready: Sender<Result<(), String>>) {
+pub fn run_worker(
+    index: usize,
+    config: Arc<ServiceConfig>,
+    addr: SocketAddr,
+    pin: bool,
+    uring: bool,
+    ready: Sender<Result<(), String>>,
+) {
     if pin {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         // Best effort: a container may not let us pin; the worker still runs.
@@ -102,7 +110,8 @@ pub fn run_worker(index: usize, config: Arc<ServiceConfig>, addr: SocketAddr, pi
         worker.log.flush();
     };
     if uring {
-        match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().with_entries(URING_ENTRIES).enable_timer().build() {
+        match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().with_entries(URING_ENTRIES).enable_timer().build()
+        {
             Ok(mut rt) => return rt.block_on(serve),
             Err(e) => logging::warn(&format!("worker {index}: io_uring unavailable ({e}), using the legacy driver")),
         }

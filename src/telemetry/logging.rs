@@ -84,7 +84,11 @@ impl AccessLog {
         }
         let now = chrono::Local::now().format("%Y/%m/%d - %H:%M:%S");
         let mut pending = self.pending.borrow_mut();
-        let _ = writeln!(pending, "[GIN] {now} | {status:3} | {:>13} | {client_ip:>15} | {method:<7} {target:?}", go_duration(latency));
+        let _ = writeln!(
+            pending,
+            "[GIN] {now} | {status:3} | {:>13} | {client_ip:>15} | {method:<7} {target:?}",
+            go_duration(latency)
+        );
         if pending.len() >= FLUSH_AT {
             let _ = std::io::stderr().write_all(&pending);
             pending.clear();

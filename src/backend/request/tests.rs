@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, OutputEncoding};
+use crate::router::Params;
 use crate::server::h1::parse_request;
 
 fn endpoint(path: &str, params: &[&str], query: &[&str], headers: &[&str]) -> EndpointConfig {
@@ -54,7 +55,7 @@ fn lines(req: &OutgoingRequest) -> Vec<String> {
 #[test]
 fn default_forwarding_is_zero_trust() {
     // AC-22: no query, no client headers; the gateway's own User-Agent, X-Forwarded-*, gzip.
-    let e = endpoint("/default-behavior", &Params::new(), &Params::new(), &[]);
+    let e = endpoint("/default-behavior", &[], &[], &[]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/__debug/default".into())]), false, false);
     let req = f.request(
         &head("GET /default-behavior?a=1&b=2 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n"),
@@ -78,7 +79,7 @@ fn default_forwarding_is_zero_trust() {
 #[test]
 fn declared_headers_and_query() {
     // AC-23.
-    let e = endpoint("/optional-params", &Params::new(), &["a", "b"], &["User-Agent", "Accept"]);
+    let e = endpoint("/optional-params", &[], &["a", "b"], &["User-Agent", "Accept"]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/__debug/optional".into())]), false, false);
     let req = f.request(
         &head("GET /optional-params?c=3&b=2&a=1 HTTP/1.1\r\nHost: h\r\nuser-agent: curl/7.54.0\r\nAccept: */*\r\nContent-Type: x\r\n\r\n"),
@@ -102,14 +103,28 @@ fn declared_headers_and_query() {
 
 #[test]
 fn query_strings_sorted_case_sensitive_and_repeated() {
-    let e = endpoint("/v1/foo", &Params::new(), &["items", "page"], &[]);
+    let e = endpoint("/v1/foo", &[], &["items", "page"], &[]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/catalog".into())]), false, false);
     let h = |q: &str| head(&format!("GET /v1/foo?{q} HTTP/1.1\r\nHost: h\r\n\r\n"));
-    assert_eq!(f.request(&h("items=10&page=2&evil=here"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog?items=10&page=2");
+    assert_eq!(
+        f.request(&h("items=10&page=2&evil=here"), &Params::new(), "ip", Bytes::new()).path_and_query,
+        "/catalog?items=10&page=2"
+    );
     assert_eq!(f.request(&h("Page=1"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog");
-    assert_eq!(f.request(&h("page=2&page=1&items=a+b%21"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog?items=a+b%21&page=2&page=1");
-    let all = Forwarding::build(&endpoint("/v1/foo", &Params::new(), &["*"], &[]), &backend(vec![UrlPart::Literal("/catalog".into())]), false, false);
-    assert_eq!(all.request(&h("page=2&items=10&evil=here"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog?evil=here&items=10&page=2");
+    assert_eq!(
+        f.request(&h("page=2&page=1&items=a+b%21"), &Params::new(), "ip", Bytes::new()).path_and_query,
+        "/catalog?items=a+b%21&page=2&page=1"
+    );
+    let all = Forwarding::build(
+        &endpoint("/v1/foo", &[], &["*"], &[]),
+        &backend(vec![UrlPart::Literal("/catalog".into())]),
+        false,
+        false,
+    );
+    assert_eq!(
+        all.request(&h("page=2&items=10&evil=here"), &Params::new(), "ip", Bytes::new()).path_and_query,
+        "/catalog?evil=here&items=10&page=2"
+    );
 }
 
 #[test]
@@ -122,22 +137,33 @@ fn url_pattern_params_and_mandatory_query() {
         false,
         false,
     );
-    let req = f.request(&head("GET /v3/iOS/foo?limit=10&evil=here HTTP/1.1\r\nHost: h\r\n\r\n"), &Params::from_values(["iOS"]), "ip", Bytes::new());
+    let req = f.request(
+        &head("GET /v3/iOS/foo?limit=10&evil=here HTTP/1.1\r\nHost: h\r\n\r\n"),
+        &Params::from_values(["iOS"]),
+        "ip",
+        Bytes::new(),
+    );
     assert_eq!(req.path_and_query, "/foo?channel=iOS&limit=10");
     // Path values are escaped as Go's EscapedPath does.
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/u/".into()), UrlPart::Param(0)]), false, false);
-    let req = f.request(&head("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"), &Params::from_values(["a b<nil>"]), "ip", Bytes::new());
+    let req =
+        f.request(&head("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"), &Params::from_values(["a b<nil>"]), "ip", Bytes::new());
     assert_eq!(req.path_and_query, "/u/a%20b%3Cnil%3E");
 }
 
 #[test]
 fn backend_level_filters() {
-    let e = endpoint("/x", &Params::new(), &["a", "b"], &["*"]);
+    let e = endpoint("/x", &[], &["a", "b"], &["*"]);
     let mut b = backend(vec![UrlPart::Literal("/y".into())]);
     b.input_headers = vec!["X-Keep".into()];
     b.input_query_strings = vec!["b".into()];
     let f = Forwarding::build(&e, &b, true, false);
-    let req = f.request(&head("GET /x?a=1&b=2 HTTP/1.1\r\nHost: h\r\nX-Keep: 1\r\nX-Drop: 2\r\nCookie: c=1\r\n\r\n"), &Params::new(), "ip", Bytes::new());
+    let req = f.request(
+        &head("GET /x?a=1&b=2 HTTP/1.1\r\nHost: h\r\nX-Keep: 1\r\nX-Drop: 2\r\nCookie: c=1\r\n\r\n"),
+        &Params::new(),
+        "ip",
+        Bytes::new(),
+    );
     assert_eq!(req.path_and_query, "/y?b=2");
     assert_eq!(lines(&req), ["X-Keep: 1", &format!("User-Agent: Ringway Version {VERSION}")]);
     assert!(!req.gateway_gzip, "disable_compression");
@@ -145,7 +171,7 @@ fn backend_level_filters() {
 
 #[test]
 fn wildcard_headers_skip_hop_by_hop_and_client_forwarded_for() {
-    let e = endpoint("/x", &Params::new(), &Params::new(), &["*"]);
+    let e = endpoint("/x", &[], &[], &["*"]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/y".into())]), false, false);
     let req = f.request(
         &head("POST /x HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nX-Forwarded-For: 6.6.6.6\r\nCookie: a=1\r\nAccept-Encoding: br\r\nContent-Length: 2\r\n\r\n"),
@@ -155,14 +181,20 @@ fn wildcard_headers_skip_hop_by_hop_and_client_forwarded_for() {
     );
     assert_eq!(
         lines(&req),
-        ["Cookie: a=1", "Accept-Encoding: br", "X-Forwarded-For: 1.2.3.4", "X-Forwarded-Host: h", &format!("User-Agent: Ringway Version {VERSION}")]
+        [
+            "Cookie: a=1",
+            "Accept-Encoding: br",
+            "X-Forwarded-For: 1.2.3.4",
+            "X-Forwarded-Host: h",
+            &format!("User-Agent: Ringway Version {VERSION}")
+        ]
     );
     assert!(!req.gateway_gzip, "the client's Accept-Encoding was forwarded: its answer passes through");
     let target = Target::parse("http://127.0.0.1:9000").unwrap();
     let mut bytes = Vec::new();
     req.encode(&target, &mut bytes);
     let text = String::from_utf8(bytes).unwrap();
-    assert!(text.starts_with("POST /y HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nCookie: a=1\r\n"));
+    assert!(text.starts_with("GET /y HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nCookie: a=1\r\n"));
     assert!(text.ends_with("Content-Length: 2\r\n\r\n{}"));
 }
 
