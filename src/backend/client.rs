@@ -37,8 +37,9 @@ pub struct Response {
     pub body: Bytes,
     /// Whether `body` was gunzipped here (so `Content-Encoding`/`Content-Length` no longer describe it).
     pub decoded_gzip: bool,
-    /// The URL that answered (after redirects).
-    pub url: String,
+    /// The URL that answered when a redirect was followed; `None` when the first URL answered (the caller builds
+    /// that text only if it needs it, so the common path does not allocate it).
+    pub redirected_url: Option<String>,
 }
 
 /// A backend response whose body is still on the connection (`no-op` streaming).
@@ -66,6 +67,15 @@ impl Streaming {
     }
 }
 
+/// A response head read off a connection, after redirects.
+struct Exchange<'t> {
+    conn: Conn,
+    head: ResponseHead,
+    /// The host that answered (another one when a redirect pointed elsewhere).
+    target: Cow<'t, Target>,
+    redirected_url: Option<String>,
+}
+
 /// This worker's HTTP client: settings and its own connection pool.
 #[derive(Debug)]
 pub struct Client {
@@ -89,47 +99,47 @@ impl Client {
 
     /// Sends `req` and reads the whole response (bounded by [`MAX_BACKEND_BODY`]).
     pub async fn call(&self, target: &Target, req: &OutgoingRequest) -> Result<Response, BackendError> {
-        let (mut conn, head, key, url) = self.send_following(target, req).await?;
+        let Exchange { mut conn, head, target, redirected_url } = self.send_following(target, req).await?;
         let mut reader = BodyReader::new(head.framing);
         let body = reader.read_all(&mut conn, MAX_BACKEND_BODY).await.map_err(|e| BackendError::Io(e.to_string()))?;
         if reader.is_done() && head.keep_alive && !self.config.disable_keep_alives {
-            self.pool.put(&key, conn);
+            self.pool.put(&target.base, conn);
         }
         let gzip = req.gateway_gzip && is_gzip(&head);
         let body = if gzip { gunzip(&body)? } else { body };
-        Ok(Response { head, body, decoded_gzip: gzip, url })
+        Ok(Response { head, body, decoded_gzip: gzip, redirected_url })
     }
 
     /// Sends `req` and returns as soon as the response head is in; the caller streams the body.
     pub async fn call_streaming(&self, target: &Target, req: &OutgoingRequest) -> Result<Streaming, BackendError> {
-        let (conn, head, pool_key, _) = self.send_following(target, req).await?;
+        let Exchange { conn, head, target, .. } = self.send_following(target, req).await?;
         let gunzip = req.gateway_gzip && is_gzip(&head);
-        Ok(Streaming { body: BodyReader::new(head.framing), head, conn, pool_key, gunzip })
+        Ok(Streaming { body: BodyReader::new(head.framing), head, conn, pool_key: target.base.clone(), gunzip })
     }
 
     /// Sends the request and follows redirects; returns the connection positioned at the final response's body.
-    async fn send_following(
+    async fn send_following<'t>(
         &self,
-        target: &Target,
+        target: &'t Target,
         req: &OutgoingRequest,
-    ) -> Result<(Conn, ResponseHead, String, String), BackendError> {
+    ) -> Result<Exchange<'t>, BackendError> {
         let mut target = Cow::Borrowed(target);
         let mut req = Cow::Borrowed(req);
         for hop in 0..=MAX_REDIRECTS {
-            let key = target.base.clone();
-            let (mut conn, head) = self.send_once(&target, &req, &key).await?;
+            let (mut conn, head) = self.send_once(&target, &req, &target.base).await?;
             let location = match head.status {
                 301 | 302 | 303 | 307 | 308 => {
                     head.header("location").and_then(|l| std::str::from_utf8(l).ok()).map(str::to_owned)
                 }
                 _ => None,
             };
-            let url = req.url(&target);
-            let Some(location) = location else { return Ok((conn, head, key, url)) };
             // A 307/308 would have to resend a body the gateway no longer holds for it (Go: no GetBody) → returned.
-            if matches!(head.status, 307 | 308) && req.has_body {
-                return Ok((conn, head, key, url));
-            }
+            let Some(location) = location.filter(|_| !(matches!(head.status, 307 | 308) && req.has_body)) else {
+                let redirected_url = (hop > 0).then(|| req.url(&target));
+                return Ok(Exchange { conn, head, target, redirected_url });
+            };
+            let url = req.url(&target);
+            let key = target.base.clone();
             if hop == MAX_REDIRECTS {
                 return Err(BackendError::TooManyRedirects);
             }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use bytes::Bytes;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::config::{BackendConfig, EndpointConfig, Method, UrlPart, UrlPattern, VERSION};
+use crate::config::{BackendConfig, EndpointConfig, Method, UrlPart, UrlPattern};
 use crate::router::Params;
 use crate::server::h1::RequestHead;
 
@@ -93,9 +93,7 @@ pub struct Forwarding {
 }
 
 /// What the gateway writes as `User-Agent` / `X-Forwarded-Via` (KrakenD writes `KrakenD Version X`).
-pub fn user_agent() -> String {
-    format!("Ringway Version {VERSION}")
-}
+pub const USER_AGENT: &str = concat!("Ringway Version ", env!("CARGO_PKG_VERSION"));
 
 impl Forwarding {
     pub fn build(
@@ -133,11 +131,9 @@ impl Forwarding {
         let mut has_accept_encoding = false;
         let mut has_range = false;
         let keep = |name: &str| self.backend_headers.as_ref().is_none_or(|b| b.allows_header(name));
-        let mut canonical = String::new();
         for (name, value) in client.headers() {
-            canonical.clear();
-            canonicalize_into(name, &mut canonical);
-            if HOP_BY_HOP.contains(&canonical.as_str())
+            let canonical = canonical_cow(name);
+            if HOP_BY_HOP.contains(&&*canonical)
                 || canonical == "X-Forwarded-For"
                 || canonical == "X-Forwarded-Host"
                 || !self.endpoint_headers.allows_header(&canonical)
@@ -163,7 +159,7 @@ impl Forwarding {
                 push_header(&mut header_block, "X-Forwarded-Host", host);
             }
         }
-        let ua = user_agent();
+        let ua = USER_AGENT;
         if forwarded_user_agent {
             if keep("X-Forwarded-Via") {
                 push_header(&mut header_block, "X-Forwarded-Via", ua.as_bytes());
@@ -274,6 +270,28 @@ pub fn canonicalize_into(name: &str, out: &mut String) {
     for c in name.chars() {
         out.push(if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() });
         upper = c == '-';
+    }
+}
+
+/// The canonical form of a header name, borrowed when the client already sent it canonical (curl, browsers, wrk
+/// do), so forwarding allocates nothing per header.
+pub fn canonical_cow(name: &str) -> std::borrow::Cow<'_, str> {
+    let mut upper = true;
+    let already = name.bytes().all(|b| {
+        let ok = if !b.is_ascii_alphabetic() {
+            b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b)
+        } else if upper {
+            b.is_ascii_uppercase()
+        } else {
+            b.is_ascii_lowercase()
+        };
+        upper = b == b'-';
+        ok
+    });
+    if already {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(canonical(name))
     }
 }
 

@@ -84,7 +84,7 @@ impl BackendStage {
                     res.head.status,
                     out.method.as_str(),
                     self.internal_pattern,
-                    res.url
+                    res.redirected_url.unwrap_or_else(|| out.url(target))
                 ),
                 answer: Some(StatusAnswer {
                     status: res.head.status,

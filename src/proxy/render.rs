@@ -40,7 +40,9 @@ pub fn success(
     headers: GatewayHeaders<'_>,
 ) {
     let completed = complete && has_content(data);
-    let mut body = Vec::with_capacity(256);
+    // One body buffer per worker thread, reused: rendering allocates nothing once it has grown.
+    let mut body = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    body.clear();
     let content_type = match encoding {
         OutputEncoding::JsonCollection => {
             json::render_json_collection(&mut body, data);
@@ -62,6 +64,11 @@ pub fn success(
         w.header("Cache-Control", cc);
     }
     w.body(&body, false);
+    SCRATCH.with(|s| *s.borrow_mut() = body);
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// An answer without data: status, optional text body.

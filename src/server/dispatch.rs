@@ -1,13 +1,14 @@
 //! From a parsed request to its handler: the static file server, the router, the built-in endpoints and the
 //! endpoint pipes; one access-log line per request.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::h1::write::ResponseWriter;
+use super::h1::write::{ResponseWriter, StackStr};
 use super::h1::RequestHead;
 use super::worker::Worker;
 use crate::components::static_filesystem::{self, StaticAnswer};
@@ -27,17 +28,20 @@ pub async fn dispatch(
     started: Instant,
 ) -> Option<StreamReply> {
     let start = out.len();
-    let client_ip = crate::router::client_ip(&worker.config.router, peer.ip(), |name| {
+    let resolved = crate::router::client_ip(&worker.config.router, peer.ip(), |name| {
         req.header_values(name).filter_map(|v| std::str::from_utf8(v).ok())
     });
-    let client_ip = client_ip.to_string();
-    let reply = route(worker, req, body, &client_ip, out, close).await;
+    // An IP address is at most 45 bytes.
+    let mut ip_text = StackStr::<48>::default();
+    let _ = write!(ip_text, "{resolved}");
+    let client_ip = ip_text.as_str();
+    let reply = route(worker, req, body, client_ip, out, close).await;
     let status = out
         .get(start + 9..start + 12)
         .and_then(|s| std::str::from_utf8(s).ok())
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    worker.log.record(status, started.elapsed(), &client_ip, req.method(), req.path(), req.target());
+    worker.log.record(status, started.elapsed(), client_ip, req.method(), req.path(), req.target());
     reply
 }
 

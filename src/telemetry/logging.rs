@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use crate::config::EndpointConfig;
+use crate::server::h1::write::StackStr;
 
 /// Log levels, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -67,13 +68,20 @@ pub struct AccessLog {
     enabled: bool,
     skip: Vec<String>,
     pending: RefCell<Vec<u8>>,
+    /// The second the cached timestamp text belongs to, and the text.
+    stamp: RefCell<(u64, String)>,
 }
 
 const FLUSH_AT: usize = 8 * 1024;
 
 impl AccessLog {
     pub fn new(enabled: bool, skip: Vec<String>) -> Self {
-        AccessLog { enabled, skip, pending: RefCell::new(Vec::with_capacity(FLUSH_AT * 2)) }
+        AccessLog {
+            enabled,
+            skip,
+            pending: RefCell::new(Vec::with_capacity(FLUSH_AT * 2)),
+            stamp: RefCell::new((0, String::new())),
+        }
     }
 
     /// Records a request in gin's format:
@@ -82,12 +90,20 @@ impl AccessLog {
         if !self.enabled || self.skip.iter().any(|s| s == path) {
             return;
         }
-        let now = chrono::Local::now().format("%Y/%m/%d - %H:%M:%S");
+        let mut stamp = self.stamp.borrow_mut();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if stamp.0 != now {
+            // Formatting local time reads the zone: done once a second, not per request.
+            *stamp = (now, chrono::Local::now().format("%Y/%m/%d - %H:%M:%S").to_string());
+        }
+        let mut latency_text = StackStr::<32>::default();
+        let _ = write_go_duration(&mut latency_text, latency);
         let mut pending = self.pending.borrow_mut();
         let _ = writeln!(
             pending,
-            "[GIN] {now} | {status:3} | {:>13} | {client_ip:>15} | {method:<7} {target:?}",
-            go_duration(latency)
+            "[GIN] {} | {status:3} | {:>13} | {client_ip:>15} | {method:<7} {target:?}",
+            stamp.1,
+            latency_text.as_str()
         );
         if pending.len() >= FLUSH_AT {
             let _ = std::io::stderr().write_all(&pending);
@@ -111,24 +127,34 @@ impl AccessLog {
 
 /// Go's `time.Duration.String()` as gin prints latencies (`1.234567ms`, `12.3µs`, `2.5s`).
 pub fn go_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns < 1_000 {
-        format!("{ns}ns")
-    } else if ns < 1_000_000 {
-        trim(format!("{:.3}", ns as f64 / 1e3)) + "µs"
-    } else if ns < 1_000_000_000 {
-        trim(format!("{:.6}", ns as f64 / 1e6)) + "ms"
-    } else {
-        trim(format!("{:.9}", ns as f64 / 1e9)) + "s"
-    }
+    let mut s = String::new();
+    let _ = write_go_duration(&mut s, d);
+    s
 }
 
-fn trim(s: String) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
+/// [`go_duration`] into any writer, without allocating.
+pub fn write_go_duration(w: &mut impl std::fmt::Write, d: Duration) -> std::fmt::Result {
+    let ns = d.as_nanos();
+    let (unit, scale, digits) = match ns {
+        0..=999 => return write!(w, "{ns}ns"),
+        1_000..=999_999 => ("µs", 1_000u128, 3usize),
+        1_000_000..=999_999_999 => ("ms", 1_000_000, 6),
+        _ => ("s", 1_000_000_000, 9),
+    };
+    let (whole, frac) = (ns / scale, ns % scale);
+    write!(w, "{whole}")?;
+    if frac != 0 {
+        let mut frac_digits = [0u8; 9];
+        let mut f = frac;
+        for slot in frac_digits[..digits].iter_mut().rev() {
+            *slot = b'0' + (f % 10) as u8;
+            f /= 10;
+        }
+        let end = frac_digits[..digits].iter().rposition(|&b| b != b'0').map_or(0, |i| i + 1);
+        w.write_char('.')?;
+        w.write_str(std::str::from_utf8(&frac_digits[..end]).unwrap_or(""))?;
     }
+    w.write_str(unit)
 }
 
 #[cfg(test)]
@@ -141,5 +167,7 @@ mod tests {
         assert_eq!(go_duration(Duration::from_micros(1500)), "1.5ms");
         assert_eq!(go_duration(Duration::from_millis(2500)), "2.5s");
         assert_eq!(go_duration(Duration::from_nanos(12_300)), "12.3µs");
+        assert_eq!(go_duration(Duration::from_nanos(1_234_567)), "1.234567ms");
+        assert_eq!(go_duration(Duration::from_secs(3)), "3s");
     }
 }

@@ -69,7 +69,7 @@ fn default_forwarding_is_zero_trust() {
         [
             "X-Forwarded-For: 127.0.0.1",
             "X-Forwarded-Host: localhost:8080",
-            &format!("User-Agent: Ringway Version {VERSION}"),
+            &format!("User-Agent: {USER_AGENT}"),
             "Accept-Encoding: gzip"
         ]
     );
@@ -95,7 +95,7 @@ fn declared_headers_and_query() {
             "Accept: */*",
             "X-Forwarded-For: 10.0.0.1",
             "X-Forwarded-Host: h",
-            &format!("X-Forwarded-Via: Ringway Version {VERSION}"),
+            &format!("X-Forwarded-Via: {USER_AGENT}"),
             "Accept-Encoding: gzip"
         ]
     );
@@ -165,7 +165,7 @@ fn backend_level_filters() {
         Bytes::new(),
     );
     assert_eq!(req.path_and_query, "/y?b=2");
-    assert_eq!(lines(&req), ["X-Keep: 1", &format!("User-Agent: Ringway Version {VERSION}")]);
+    assert_eq!(lines(&req), ["X-Keep: 1", &format!("User-Agent: {USER_AGENT}")]);
     assert!(!req.gateway_gzip, "disable_compression");
 }
 
@@ -186,7 +186,7 @@ fn wildcard_headers_skip_hop_by_hop_and_client_forwarded_for() {
             "Accept-Encoding: br",
             "X-Forwarded-For: 1.2.3.4",
             "X-Forwarded-Host: h",
-            &format!("User-Agent: Ringway Version {VERSION}")
+            &format!("User-Agent: {USER_AGENT}")
         ]
     );
     assert!(!req.gateway_gzip, "the client's Accept-Encoding was forwarded: its answer passes through");
@@ -203,4 +203,8 @@ fn canonical_names() {
     assert_eq!(canonical("ACCept-enCODING"), "Accept-Encoding");
     assert_eq!(canonical("x-forwarded-for"), "X-Forwarded-For");
     assert_eq!(canonical("bad header"), "bad header");
+    assert!(matches!(canonical_cow("X-Forwarded-For"), std::borrow::Cow::Borrowed(_)));
+    assert_eq!(canonical_cow("x-forwarded-for"), "X-Forwarded-For");
+    assert_eq!(canonical_cow("X-FORWARDED-FOR"), "X-Forwarded-For");
+    assert!(matches!(canonical_cow("Te"), std::borrow::Cow::Borrowed(_)));
 }

@@ -162,6 +162,36 @@ impl ItoaBuf {
     }
 }
 
+/// A short text built on the stack (a client IP, a latency), so the request path does not allocate for it.
+pub struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for StackStr<N> {
+    fn default() -> Self {
+        StackStr { buf: [0; N], len: 0 }
+    }
+}
+
+impl<const N: usize> StackStr<N> {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl<const N: usize> std::fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// The `Date` header value, formatted once per second per worker thread (it is on every response).
 struct DateCache {
     second: u64,
