@@ -80,6 +80,7 @@ pub(super) fn build_endpoint(
     }
     let params = endpoint_params(&path, root.disable_rest);
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
+    super::support::check(&extra_config, &label, w).map_err(ConfigError::new)?;
     namespaces::check_endpoint_proxy(&extra_config).map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
     let endpoint = EndpointShape { label: &label, path: &path, method, params: &params, output_encoding };
     let mut backends = Vec::with_capacity(raw.backend.len());
@@ -199,7 +200,18 @@ fn build_backend(
             undeclared_hint(endpoint, &output)
         ))
     })?;
+    match raw.sd.as_str() {
+        "" | "static" => {}
+        "dns" | "dns-shared" => {
+            return Err(ConfigError::new(format!(
+                "{label}: sd: \"{}\" (DNS SRV service discovery) is not supported by this Ringway version yet; use \"static\"",
+                raw.sd
+            )))
+        }
+        other => return Err(ConfigError::new(format!("{label}: sd: unknown service discovery \"{other}\" (want static or dns)"))),
+    }
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
+    super::support::check(&extra_config, &label, w).map_err(ConfigError::new)?;
     let shadow = namespaces::backend_shadow(&extra_config).map_err(err)?;
     let (return_error_code, return_error_details) = namespaces::backend_http(&extra_config).map_err(err)?;
     let static_filesystem = namespaces::backend_static_filesystem(&extra_config).map_err(err)?;

@@ -143,6 +143,7 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
         nanos(value, key, "", w);
     }
     let extra_config = namespaces::normalize(raw.extra_config, "the root extra_config", w);
+    super::support::check(&extra_config, "the root extra_config", w).map_err(ConfigError::new)?;
     let (router, router_h2c) = namespaces::router(&extra_config).map_err(ConfigError::new)?;
     let static_filesystem = namespaces::server_static_filesystem(&extra_config).map_err(ConfigError::new)?;
 
