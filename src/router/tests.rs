@@ -44,6 +44,7 @@ fn service(endpoints: &[(Method, &str)]) -> ServiceConfig {
         router: RouterOptions::default(),
         static_filesystem: None,
         extra_config: Default::default(),
+        warnings: Vec::new(),
     }
 }
 

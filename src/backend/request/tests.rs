@@ -54,7 +54,7 @@ fn lines(req: &OutgoingRequest) -> Vec<String> {
 #[test]
 fn default_forwarding_is_zero_trust() {
     // AC-22: no query, no client headers; the gateway's own User-Agent, X-Forwarded-*, gzip.
-    let e = endpoint("/default-behavior", &Params::new(), &Params::new(), &[]);
+    let e = endpoint("/default-behavior", &[], &[], &[]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/__debug/default".into())]), false, false);
     let req = f.request(
         &head("GET /default-behavior?a=1&b=2 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n"),
@@ -78,7 +78,7 @@ fn default_forwarding_is_zero_trust() {
 #[test]
 fn declared_headers_and_query() {
     // AC-23.
-    let e = endpoint("/optional-params", &Params::new(), &["a", "b"], &["User-Agent", "Accept"]);
+    let e = endpoint("/optional-params", &[], &["a", "b"], &["User-Agent", "Accept"]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/__debug/optional".into())]), false, false);
     let req = f.request(
         &head("GET /optional-params?c=3&b=2&a=1 HTTP/1.1\r\nHost: h\r\nuser-agent: curl/7.54.0\r\nAccept: */*\r\nContent-Type: x\r\n\r\n"),
@@ -102,13 +102,13 @@ fn declared_headers_and_query() {
 
 #[test]
 fn query_strings_sorted_case_sensitive_and_repeated() {
-    let e = endpoint("/v1/foo", &Params::new(), &["items", "page"], &[]);
+    let e = endpoint("/v1/foo", &[], &["items", "page"], &[]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/catalog".into())]), false, false);
     let h = |q: &str| head(&format!("GET /v1/foo?{q} HTTP/1.1\r\nHost: h\r\n\r\n"));
     assert_eq!(f.request(&h("items=10&page=2&evil=here"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog?items=10&page=2");
     assert_eq!(f.request(&h("Page=1"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog");
     assert_eq!(f.request(&h("page=2&page=1&items=a+b%21"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog?items=a+b%21&page=2&page=1");
-    let all = Forwarding::build(&endpoint("/v1/foo", &Params::new(), &["*"], &[]), &backend(vec![UrlPart::Literal("/catalog".into())]), false, false);
+    let all = Forwarding::build(&endpoint("/v1/foo", &[], &["*"], &[]), &backend(vec![UrlPart::Literal("/catalog".into())]), false, false);
     assert_eq!(all.request(&h("page=2&items=10&evil=here"), &Params::new(), "ip", Bytes::new()).path_and_query, "/catalog?evil=here&items=10&page=2");
 }
 
@@ -132,7 +132,7 @@ fn url_pattern_params_and_mandatory_query() {
 
 #[test]
 fn backend_level_filters() {
-    let e = endpoint("/x", &Params::new(), &["a", "b"], &["*"]);
+    let e = endpoint("/x", &[], &["a", "b"], &["*"]);
     let mut b = backend(vec![UrlPart::Literal("/y".into())]);
     b.input_headers = vec!["X-Keep".into()];
     b.input_query_strings = vec!["b".into()];
@@ -145,7 +145,7 @@ fn backend_level_filters() {
 
 #[test]
 fn wildcard_headers_skip_hop_by_hop_and_client_forwarded_for() {
-    let e = endpoint("/x", &Params::new(), &Params::new(), &["*"]);
+    let e = endpoint("/x", &[], &[], &["*"]);
     let f = Forwarding::build(&e, &backend(vec![UrlPart::Literal("/y".into())]), false, false);
     let req = f.request(
         &head("POST /x HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nX-Forwarded-For: 6.6.6.6\r\nCookie: a=1\r\nAccept-Encoding: br\r\nContent-Length: 2\r\n\r\n"),
