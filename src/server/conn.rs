@@ -134,10 +134,9 @@ impl ClientConn {
         self.flush().await?;
         let mut gunzip = reply.stream.gunzip.then(|| flate2::write::GzDecoder::new(Vec::new()));
         loop {
-            let piece = match monoio::time::timeout_at(reply.deadline.into(), reply.stream.next()).await {
-                Ok(Ok(p)) => p,
-                // The head is out: all that is left is to cut the connection so the client sees a short body.
-                _ => return Err(Stop::Quiet),
+            // The head is out: on an error all that is left is to cut the connection so the client sees a short body.
+            let Ok(Ok(piece)) = monoio::time::timeout_at(reply.deadline.into(), reply.stream.next()).await else {
+                return Err(Stop::Quiet);
             };
             let Some(piece) = piece else { break };
             let data: &[u8] = match gunzip.as_mut() {
