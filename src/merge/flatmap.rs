@@ -38,9 +38,7 @@ pub struct Flatmap {
 }
 
 fn parse_path(text: &str) -> Path {
-    text.split('.')
-        .map(|s| Seg { key: Box::from(s), index: s.parse().ok(), wild: s == "*" })
-        .collect()
+    text.split('.').map(|s| Seg { key: Box::from(s), index: s.parse().ok(), wild: s == "*" }).collect()
 }
 
 impl Flatmap {
@@ -49,7 +47,8 @@ impl Flatmap {
     pub fn build(extra: &ExtraConfig) -> Result<Option<Flatmap>, String> {
         let Some(list) = extra.get(PROXY).and_then(|p| p.get(FLATMAP_KEY)) else { return Ok(None) };
         let at = format!("{PROXY}.{FLATMAP_KEY}");
-        let items = list.as_array().ok_or_else(|| format!("{at}: expected an array of {{\"type\", \"args\"}} objects"))?;
+        let items =
+            list.as_array().ok_or_else(|| format!("{at}: expected an array of {{\"type\", \"args\"}} objects"))?;
         let mut ops = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let at = format!("{at}[{i}]");
@@ -74,7 +73,9 @@ impl Flatmap {
                     }
                 }
                 ("del", n) if n >= 1 => Op::Del(args),
-                ("move" | "append", n) => return Err(format!("{at}: {kind} takes 2 args (source, destination), got {n}")),
+                ("move" | "append", n) => {
+                    return Err(format!("{at}: {kind} takes 2 args (source, destination), got {n}"))
+                }
                 ("del", _) => return Err(format!("{at}: del takes at least 1 arg")),
                 (other, _) => return Err(format!("{at}: unknown type {other:?} (want move, del or append)")),
             };
@@ -139,8 +140,7 @@ fn remove_matches(v: &mut Value, path: &[Seg]) -> Vec<Value> {
             }
         } else if let Some(obj) = node.as_object_mut() {
             if last.wild {
-                let mut entries: Vec<(String, Value)> =
-                    obj.iter_mut().map(|(k, v)| (k.to_owned(), v.take())).collect();
+                let mut entries: Vec<(String, Value)> = obj.iter_mut().map(|(k, v)| (k.to_owned(), v.take())).collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 obj.clear();
                 out.extend(entries.into_iter().map(|(_, v)| v));

@@ -250,8 +250,7 @@ fn flatmap_move_table() {
         mv("a.*.b1.*.c", "a.*.b1.*.e"),
         r#"{"a":[{"b1":[{"d":"foo","e":1},{"d":"bar","e":2}],"b2":true},{"b1":[{"d":"vaz","e":3}]}]}"#
     );
-    for (src, dst) in
-        [("a.b1.c", "c"), ("a.*.b1.c", "c"), ("a.*.b1.c", "a.*.b1.*.d.*.e"), ("a.*.b1.*.c", "a.*.x.*.c")]
+    for (src, dst) in [("a.b1.c", "c"), ("a.*.b1.c", "c"), ("a.*.b1.c", "a.*.b1.*.d.*.e"), ("a.*.b1.*.c", "a.*.x.*.c")]
     {
         assert_eq!(mv(src, dst), SAMPLE, "{src} → {dst} leaves the data unchanged");
     }
@@ -279,7 +278,10 @@ fn flatmap_del_with_wildcards_and_indexes() {
         r#"{"a":[{"b1":[{"c":1},{"c":2}]},{"b1":[{"c":3}]}]}"#
     );
     assert_eq!(flat(r#"[{"type":"del","args":["a.*.*.*.d"]}]"#), flat(r#"[{"type":"del","args":["a.*.b1.*.d"]}]"#));
-    assert_eq!(flat(r#"[{"type":"del","args":["a.1","a.9","nope.x"]}]"#), r#"{"a":[{"b1":[{"c":1,"d":"foo"},{"c":2,"d":"bar"}],"b2":true}]}"#);
+    assert_eq!(
+        flat(r#"[{"type":"del","args":["a.1","a.9","nope.x"]}]"#),
+        r#"{"a":[{"b1":[{"c":1,"d":"foo"},{"c":2,"d":"bar"}],"b2":true}]}"#
+    );
     assert_eq!(flat(r#"[{"type":"del","args":["a.*"]}]"#), r#"{"a":[]}"#);
 }
 
@@ -307,8 +309,14 @@ fn flatmap_ignores_allow_deny_mapping_keeps_target_and_group() {
 #[test]
 fn flatmap_config_errors() {
     let bad = [
-        (r#"[{"type":"copy","args":["a","b"]}]"#, r#"proxy.flatmap_filter[0]: unknown type "copy" (want move, del or append)"#),
-        (r#"[{"type":"move","args":["a"]}]"#, "proxy.flatmap_filter[0]: move takes 2 args (source, destination), got 1"),
+        (
+            r#"[{"type":"copy","args":["a","b"]}]"#,
+            r#"proxy.flatmap_filter[0]: unknown type "copy" (want move, del or append)"#,
+        ),
+        (
+            r#"[{"type":"move","args":["a"]}]"#,
+            "proxy.flatmap_filter[0]: move takes 2 args (source, destination), got 1",
+        ),
         (r#"[{"type":"del","args":[]}]"#, "proxy.flatmap_filter[0]: del takes at least 1 arg"),
         (r#"[{"args":["a"]}]"#, r#"proxy.flatmap_filter[0]: missing "type""#),
         (r#"[{"type":"del","args":[1]}]"#, "proxy.flatmap_filter[0].args: expected strings, got 1"),

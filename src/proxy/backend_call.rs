@@ -8,6 +8,7 @@ use crate::backend::request::Forwarding;
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
 use crate::encoding as json;
+use crate::merge::{error_details, Manipulation};
 use crate::router::Params;
 use crate::server::h1::RequestHead;
 
@@ -17,6 +18,8 @@ pub struct BackendStage {
     pub config: BackendConfig,
     pub forwarding: Forwarding,
     pub balancer: Balancer,
+    /// `target`, `allow`/`deny`, `mapping`, `group` or the backend flatmap, compiled once.
+    manipulation: Manipulation,
     /// `url_pattern` in lura's internal form (`/users/{{.Id}}`), for `invalid status code` texts.
     internal_pattern: String,
 }
@@ -30,6 +33,16 @@ pub struct Failure {
     pub answer: Option<StatusAnswer>,
 }
 
+/// What a backend contributed to the merge.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The manipulated data; `None` for a backend `null` (a success without data).
+    pub data: Option<Value>,
+    /// `false` for a `return_error_details` answer: data, but the response is incomplete (lura leaves
+    /// `IsComplete` unset on it).
+    pub complete: bool,
+}
+
 /// A backend answer with a status other than 200/201.
 #[derive(Debug, Clone)]
 pub struct StatusAnswer {
@@ -39,39 +52,73 @@ pub struct StatusAnswer {
 }
 
 impl BackendStage {
-    pub fn build(endpoint: &EndpointConfig, backend: &BackendConfig, client: &HttpClientConfig, worker: usize) -> Result<Self, String> {
+    pub fn build(
+        endpoint: &EndpointConfig,
+        backend: &BackendConfig,
+        client: &HttpClientConfig,
+        worker: usize,
+    ) -> Result<Self, String> {
         let targets = backend.hosts.iter().map(|h| Target::parse(h)).collect::<Result<Vec<_>, _>>()?;
         let count = targets.len().max(1);
         Ok(BackendStage {
             forwarding: Forwarding::build(endpoint, backend, client.disable_compression, client.disable_keep_alives),
             balancer: Balancer::new(targets).with_offset(worker % count),
             internal_pattern: internal_pattern(endpoint, backend),
+            manipulation: Manipulation::build(backend)?,
             config: backend.clone(),
         })
     }
 
-    /// Calls the backend and decodes its answer. `Ok(None)` is a success without data (a JSON `null`).
-    pub async fn fetch(&self, client: &Client, req: &RequestHead, params: &Params, client_ip: &str, body: Bytes) -> Result<Option<Value>, Failure> {
+    /// Calls the backend, decodes its answer and applies the backend's manipulation.
+    pub async fn fetch(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Fetched, Failure> {
         let out = self.forwarding.request(req, params, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query.split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
                 .map_err(|e| Failure { message: e, answer: None })?;
-            return self.decode(&bytes);
+            return self.decode(&bytes).map(|data| self.manipulate(data));
         }
-        let target = self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
-        let res = client.call(target, &out).await.map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
+        let target =
+            self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
+        let res = client
+            .call(target, &out)
+            .await
+            .map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
         if res.head.status != 200 && res.head.status != 201 {
+            let content_type = res.head.header("content-type");
+            if let Some(alias) = &self.config.return_error_details {
+                // §17.3: the error becomes data; target, filters and group are not applied to it (lura builds it
+                // in the HTTP proxy, below the response formatter).
+                let data = error_details(alias, res.head.status, &res.body, content_type);
+                return Ok(Fetched { data: Some(data), complete: false });
+            }
             return Err(Failure {
-                message: format!("invalid status code {} [{} {}]: {}", res.head.status, out.method.as_str(), self.internal_pattern, res.url),
+                message: format!(
+                    "invalid status code {} [{} {}]: {}",
+                    res.head.status,
+                    out.method.as_str(),
+                    self.internal_pattern,
+                    res.url
+                ),
                 answer: Some(StatusAnswer {
                     status: res.head.status,
-                    content_type: res.head.header("content-type").map(Bytes::copy_from_slice),
+                    content_type: content_type.map(Bytes::copy_from_slice),
                     body: res.body,
                 }),
             });
         }
-        self.decode(&res.body)
+        self.decode(&res.body).map(|data| self.manipulate(data))
+    }
+
+    fn manipulate(&self, data: Option<Value>) -> Fetched {
+        Fetched { data: self.manipulation.apply(data), complete: true }
     }
 
     fn decode(&self, body: &[u8]) -> Result<Option<Value>, Failure> {

@@ -6,14 +6,15 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use sonic_rs::{JsonContainerTrait, JsonValueMutTrait, Value};
+use sonic_rs::Value;
 
-use super::backend_call::{BackendStage, Failure};
+use super::backend_call::{BackendStage, Failure, Fetched};
 use super::render::{self, GatewayHeaders};
 use crate::backend::client::Streaming;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
-use crate::server::h1::write::ResponseWriter;
+use crate::merge::{merge_into, Flatmap};
 use crate::router::Params;
+use crate::server::h1::write::ResponseWriter;
 use crate::server::h1::RequestHead;
 use crate::server::worker::Worker;
 
@@ -27,6 +28,8 @@ pub struct Endpoint {
     pub config: EndpointConfig,
     backends: Vec<BackendStage>,
     shadows: Vec<Rc<BackendStage>>,
+    /// Endpoint `proxy.flatmap_filter`, run on the merged data; only with more than one (non-shadow) backend.
+    flatmap: Option<Flatmap>,
     /// `public, max-age=N` when `cache_ttl` is set.
     cache_control: Option<Vec<u8>>,
 }
@@ -50,17 +53,24 @@ impl Endpoint {
     pub fn build(config: &EndpointConfig, service: &ServiceConfig, worker: usize) -> Result<Endpoint, String> {
         let mut backends = Vec::new();
         let mut shadows = Vec::new();
-        for b in &config.backends {
+        let label = format!("endpoint {} {}", config.method.as_str(), config.path);
+        for (i, b) in config.backends.iter().enumerate() {
             let stage = BackendStage::build(config, b, &service.client, worker)
-                .map_err(|e| format!("endpoint {} {}: {e}", config.method.as_str(), config.path))?;
+                .map_err(|e| format!("{label}, backend #{i}: {e}"))?;
             if b.shadow {
                 shadows.push(Rc::new(stage));
             } else {
                 backends.push(stage);
             }
         }
+        // lura loads the endpoint flatmap only in front of a merge (`newMulti`); with one backend it is ignored.
+        let flatmap = match backends.len() {
+            0 | 1 => None,
+            _ => Flatmap::build(&config.extra_config).map_err(|e| format!("{label}: {e}"))?,
+        };
         let secs = config.cache_ttl.as_secs();
         Ok(Endpoint {
+            flatmap,
             config: config.clone(),
             backends,
             shadows,
@@ -69,6 +79,7 @@ impl Endpoint {
     }
 
     /// Answers one request into `out`; a `no-op` answer returns the body still to stream.
+    #[allow(clippy::too_many_arguments)]
     pub async fn handle(
         &self,
         worker: &Rc<Worker>,
@@ -84,7 +95,12 @@ impl Endpoint {
         if self.config.output_encoding == OutputEncoding::NoOp {
             return self.handle_no_op(worker, req, params, body, client_ip, out, headers).await;
         }
-        let outcome = match monoio::time::timeout(self.config.timeout, self.collect(worker, req, params, body, client_ip)).await {
+        let outcome = match monoio::time::timeout(
+            self.config.timeout,
+            self.collect(worker, req, params, body, client_ip),
+        )
+        .await
+        {
             Ok(o) => o,
             Err(_) => Outcome {
                 data: None,
@@ -106,15 +122,23 @@ impl Endpoint {
             outcome.complete,
             self.cache_control.as_deref(),
             headers,
+            req.header("accept"),
         );
         None
     }
 
     /// Calls every backend concurrently on this core and merges what arrives, in arrival order, before the deadline.
-    async fn collect(&self, worker: &Rc<Worker>, req: &RequestHead, params: &Params, body: Bytes, client_ip: &str) -> Outcome {
+    async fn collect(
+        &self,
+        worker: &Rc<Worker>,
+        req: &RequestHead,
+        params: &Params,
+        body: Bytes,
+        client_ip: &str,
+    ) -> Outcome {
         if let [only] = self.backends.as_slice() {
             return match only.fetch(&worker.client, req, params, client_ip, body).await {
-                Ok(data) => Outcome { data, complete: true, failures: Vec::new() },
+                Ok(Fetched { data, complete }) => Outcome { data, complete, failures: Vec::new() },
                 Err(f) => Outcome { data: None, complete: false, failures: vec![f] },
             };
         }
@@ -133,13 +157,22 @@ impl Endpoint {
                 }
             };
             match next {
-                Ok(Some(data)) => merge_into(&mut outcome.data, data),
-                Ok(None) => {}
+                Ok(Fetched { data, complete }) => {
+                    outcome.complete &= complete;
+                    if let Some(data) = data {
+                        merge_into(&mut outcome.data, data);
+                    }
+                }
                 Err(f) => {
                     outcome.complete = false;
                     outcome.failures.push(f);
                 }
             }
+        }
+        // lura's flatmap middleware passes a merge that returned an error (a failed or late backend) through
+        // untouched; an incomplete merge without errors (return_error_details) is still flattened.
+        if let (Some(flatmap), true, Some(data)) = (&self.flatmap, outcome.failures.is_empty(), outcome.data.as_mut()) {
+            flatmap.apply(data);
         }
         outcome
     }
@@ -149,7 +182,8 @@ impl Endpoint {
         let return_msg = worker.config.router.return_error_msg;
         if let ([f], [b]) = (failures, self.backends.as_slice()) {
             if let (Some(answer), true) = (&f.answer, b.config.return_error_code) {
-                let (body, ct): (&[u8], _) = if return_msg { (&answer.body, answer.content_type.as_deref()) } else { (b"", None) };
+                let (body, ct): (&[u8], _) =
+                    if return_msg { (&answer.body, answer.content_type.as_deref()) } else { (b"", None) };
                 render::failure(out, answer.status, body, ct, headers);
                 return;
             }
@@ -162,6 +196,7 @@ impl Endpoint {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn handle_no_op(
         &self,
         worker: &Rc<Worker>,
@@ -193,11 +228,14 @@ impl Endpoint {
         let deadline = Instant::now() + self.config.timeout;
         let result = match stage.balancer.pick() {
             None => Err("no hosts available".to_owned()),
-            Some(target) => match monoio::time::timeout(self.config.timeout, worker.client.call_streaming(target, &outgoing)).await {
-                Ok(Ok(s)) => Ok(s),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("context deadline exceeded".to_owned()),
-            },
+            Some(target) => {
+                match monoio::time::timeout(self.config.timeout, worker.client.call_streaming(target, &outgoing)).await
+                {
+                    Ok(Ok(s)) => Ok(s),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("context deadline exceeded".to_owned()),
+                }
+            }
         };
         let stream = match result {
             Ok(s) => s,
@@ -253,22 +291,18 @@ impl Endpoint {
     }
 }
 
-/// Lura's shallow merge: every top-level key of a later answer overwrites the accumulated one.
-fn merge_into(acc: &mut Option<Value>, data: Value) {
-    match acc {
-        None => *acc = Some(data),
-        Some(existing) => {
-            let (Some(dst), Some(src)) = (existing.as_object_mut(), data.as_object()) else { return };
-            for (k, v) in src.iter() {
-                dst.insert(k, v.clone());
-            }
-        }
-    }
-}
-
 fn is_hop_or_framing(name: &str) -> bool {
-    ["connection", "keep-alive", "transfer-encoding", "content-length", "date", "proxy-connection", "upgrade", "trailer", "te"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    [
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "date",
+        "proxy-connection",
+        "upgrade",
+        "trailer",
+        "te",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
 }
-
