@@ -20,6 +20,7 @@ pub mod components;
 pub mod config;
 pub mod encoding;
 pub mod limits;
+pub mod merge;
 pub mod proxy;
 pub mod router;
 pub mod server;

@@ -275,3 +275,34 @@ fn write_config_value(out: &mut Vec<u8>, value: &serde_json::Value, depth: usize
         }
     }
 }
+
+/// The serde struct name sonic-rs recognises as a raw number (`sonic_rs::serde::rawnumber::TOKEN`, private).
+const RAW_NUMBER_TOKEN: &str = "$sonic_rs::private::JsonNumber";
+
+/// Serialises as sonic-rs's raw-number struct, so `sonic_rs::to_value` turns it into a raw-number node.
+struct RawJson<'a>(&'a str);
+
+impl serde::Serialize for RawJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct(RAW_NUMBER_TOKEN, 1)?;
+        s.serialize_field(RAW_NUMBER_TOKEN, self.0)?;
+        s.end()
+    }
+}
+
+/// A node that [`write_value`] writes verbatim: already-encoded JSON kept out of key sorting.
+///
+/// The trick: sonic-rs has no public raw-JSON node, but it keeps a backend's number literals as raw-number nodes
+/// (`use_rawnumber`), and `write_value` writes those byte for byte. Serialising a struct under sonic-rs's private
+/// raw-number name makes `to_value` store any text in such a node. `json` must be valid JSON (the caller encodes
+/// it); the test `verbatim_node_is_written_as_is` guards the trick against sonic-rs upgrades. Other renderers (XML,
+/// YAML) find these nodes with [`as_verbatim`] and parse the text back.
+pub fn verbatim(json: &str) -> Value {
+    sonic_rs::to_value(&RawJson(json)).unwrap_or_else(|_| Value::copy_str(json))
+}
+
+/// The text of a [`verbatim`] node (a raw number that is not a number: it starts with `{`, `[` or `"`).
+pub fn as_verbatim(value: &Value) -> Option<sonic_rs::RawNumber> {
+    value.as_raw_number().filter(|raw| matches!(raw.as_str().as_bytes().first(), Some(b'{' | b'[' | b'"')))
+}

@@ -3,10 +3,16 @@
 pub mod decode;
 pub mod json;
 pub mod render;
+pub mod xml;
+pub mod yaml;
 
 pub use decode::{decode_json, decode_safejson, decode_string, DecodeError};
 pub use json::{encode_config_value, write_str, write_value};
 pub use render::{render_json, render_json_collection, render_string};
+pub use xml::render_xml;
+pub use yaml::render_yaml;
 
+#[cfg(test)]
+mod output_tests;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use crate::backend::request::Forwarding;
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
 use crate::encoding as json;
+use crate::merge::{error_details, Manipulation};
 use crate::router::Params;
 use crate::server::h1::RequestHead;
 
@@ -17,6 +18,8 @@ pub struct BackendStage {
     pub config: BackendConfig,
     pub forwarding: Forwarding,
     pub balancer: Balancer,
+    /// `target`, `allow`/`deny`, `mapping`, `group` or the backend flatmap, compiled once.
+    manipulation: Manipulation,
     /// `url_pattern` in lura's internal form (`/users/{{.Id}}`), for `invalid status code` texts.
     internal_pattern: String,
 }
@@ -28,6 +31,16 @@ pub struct Failure {
     pub message: String,
     /// The backend's answer when the failure is its status code (for `return_error_code`).
     pub answer: Option<StatusAnswer>,
+}
+
+/// What a backend contributed to the merge.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The manipulated data; `None` for a backend `null` (a success without data).
+    pub data: Option<Value>,
+    /// `false` for a `return_error_details` answer: data, but the response is incomplete (lura leaves
+    /// `IsComplete` unset on it).
+    pub complete: bool,
 }
 
 /// A backend answer with a status other than 200/201.
@@ -51,11 +64,12 @@ impl BackendStage {
             forwarding: Forwarding::build(endpoint, backend, client.disable_compression, client.disable_keep_alives),
             balancer: Balancer::new(targets).with_offset(worker % count),
             internal_pattern: internal_pattern(endpoint, backend),
+            manipulation: Manipulation::build(backend)?,
             config: backend.clone(),
         })
     }
 
-    /// Calls the backend and decodes its answer. `Ok(None)` is a success without data (a JSON `null`).
+    /// Calls the backend, decodes its answer and applies the backend's manipulation.
     pub async fn fetch(
         &self,
         client: &Client,
@@ -63,13 +77,13 @@ impl BackendStage {
         params: &Params,
         client_ip: &str,
         body: Bytes,
-    ) -> Result<Option<Value>, Failure> {
+    ) -> Result<Fetched, Failure> {
         let out = self.forwarding.request(req, params, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query.split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
                 .map_err(|e| Failure { message: e, answer: None })?;
-            return self.decode(&bytes);
+            return self.decode(&bytes).map(|data| self.manipulate(data));
         }
         let target =
             self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
@@ -78,6 +92,13 @@ impl BackendStage {
             .await
             .map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
         if res.head.status != 200 && res.head.status != 201 {
+            let content_type = res.head.header("content-type");
+            if let Some(alias) = &self.config.return_error_details {
+                // §17.3: the error becomes data; target, filters and group are not applied to it (lura builds it
+                // in the HTTP proxy, below the response formatter).
+                let data = error_details(alias, res.head.status, &res.body, content_type);
+                return Ok(Fetched { data: Some(data), complete: false });
+            }
             return Err(Failure {
                 message: format!(
                     "invalid status code {} [{} {}]: {}",
@@ -88,12 +109,16 @@ impl BackendStage {
                 ),
                 answer: Some(StatusAnswer {
                     status: res.head.status,
-                    content_type: res.head.header("content-type").map(Bytes::copy_from_slice),
+                    content_type: content_type.map(Bytes::copy_from_slice),
                     body: res.body,
                 }),
             });
         }
-        self.decode(&res.body)
+        self.decode(&res.body).map(|data| self.manipulate(data))
+    }
+
+    fn manipulate(&self, data: Option<Value>) -> Fetched {
+        Fetched { data: self.manipulation.apply(data), complete: true }
     }
 
     fn decode(&self, body: &[u8]) -> Result<Option<Value>, Failure> {

@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use sonic_rs::{JsonContainerTrait, JsonValueMutTrait, Value};
+use sonic_rs::Value;
 
-use super::backend_call::{BackendStage, Failure};
+use super::backend_call::{BackendStage, Failure, Fetched};
 use super::render::{self, GatewayHeaders};
 use crate::backend::client::Streaming;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
+use crate::merge::{merge_into, Flatmap};
 use crate::router::Params;
 use crate::server::h1::write::ResponseWriter;
 use crate::server::h1::RequestHead;
@@ -27,6 +28,8 @@ pub struct Endpoint {
     pub config: EndpointConfig,
     backends: Vec<BackendStage>,
     shadows: Vec<Rc<BackendStage>>,
+    /// Endpoint `proxy.flatmap_filter`, run on the merged data; only with more than one (non-shadow) backend.
+    flatmap: Option<Flatmap>,
     /// `public, max-age=N` when `cache_ttl` is set.
     cache_control: Option<Vec<u8>>,
 }
@@ -50,17 +53,24 @@ impl Endpoint {
     pub fn build(config: &EndpointConfig, service: &ServiceConfig, worker: usize) -> Result<Endpoint, String> {
         let mut backends = Vec::new();
         let mut shadows = Vec::new();
-        for b in &config.backends {
+        let label = format!("endpoint {} {}", config.method.as_str(), config.path);
+        for (i, b) in config.backends.iter().enumerate() {
             let stage = BackendStage::build(config, b, &service.client, worker)
-                .map_err(|e| format!("endpoint {} {}: {e}", config.method.as_str(), config.path))?;
+                .map_err(|e| format!("{label}, backend #{i}: {e}"))?;
             if b.shadow {
                 shadows.push(Rc::new(stage));
             } else {
                 backends.push(stage);
             }
         }
+        // lura loads the endpoint flatmap only in front of a merge (`newMulti`); with one backend it is ignored.
+        let flatmap = match backends.len() {
+            0 | 1 => None,
+            _ => Flatmap::build(&config.extra_config).map_err(|e| format!("{label}: {e}"))?,
+        };
         let secs = config.cache_ttl.as_secs();
         Ok(Endpoint {
+            flatmap,
             config: config.clone(),
             backends,
             shadows,
@@ -112,6 +122,7 @@ impl Endpoint {
             outcome.complete,
             self.cache_control.as_deref(),
             headers,
+            req.header("accept"),
         );
         None
     }
@@ -128,7 +139,9 @@ impl Endpoint {
         if let [only] = self.backends.as_slice() {
             return match only.fetch(&worker.client, req, params, client_ip, body).await {
                 // A JSON `null` is a success without data; the json renderer writes it as `null` (lura `jsonRender`).
-                Ok(data) => Outcome { data: Some(data.unwrap_or_default()), complete: true, failures: Vec::new() },
+                Ok(Fetched { data, complete }) => {
+                    Outcome { data: Some(data.unwrap_or_default()), complete, failures: Vec::new() }
+                }
                 Err(f) => Outcome { data: None, complete: false, failures: vec![f] },
             };
         }
@@ -147,13 +160,22 @@ impl Endpoint {
                 }
             };
             match next {
-                Ok(Some(data)) => merge_into(&mut outcome.data, data),
-                Ok(None) => {}
+                Ok(Fetched { data, complete }) => {
+                    outcome.complete &= complete;
+                    if let Some(data) = data {
+                        merge_into(&mut outcome.data, data);
+                    }
+                }
                 Err(f) => {
                     outcome.complete = false;
                     outcome.failures.push(f);
                 }
             }
+        }
+        // lura's flatmap middleware passes a merge that returned an error (a failed or late backend) through
+        // untouched; an incomplete merge without errors (return_error_details) is still flattened.
+        if let (Some(flatmap), true, Some(data)) = (&self.flatmap, outcome.failures.is_empty(), outcome.data.as_mut()) {
+            flatmap.apply(data);
         }
         outcome
     }
@@ -268,19 +290,6 @@ impl Endpoint {
             monoio::spawn(async move {
                 let _ = monoio::time::timeout(timeout, shadow.fetch(&worker.client, &req, &params, &ip, body)).await;
             });
-        }
-    }
-}
-
-/// Lura's shallow merge: every top-level key of a later answer overwrites the accumulated one.
-fn merge_into(acc: &mut Option<Value>, data: Value) {
-    match acc {
-        None => *acc = Some(data),
-        Some(existing) => {
-            let (Some(dst), Some(src)) = (existing.as_object_mut(), data.as_object()) else { return };
-            for (k, v) in src.iter() {
-                dst.insert(k, v.clone());
-            }
         }
     }
 }

@@ -8,6 +8,54 @@ use crate::server::h1::write::ResponseWriter;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+/// What `krakend-xml` sets (no charset).
+pub const XML_CONTENT_TYPE: &str = "application/xml";
+/// gin's `render.YAML` content type.
+pub const YAML_CONTENT_TYPE: &str = "application/yaml; charset=utf-8";
+
+/// The offers lura's `negotiatedRender` passes to gin's `NegotiateFormat`, in order.
+const NEGOTIATE_OFFERS: [(&str, OutputEncoding); 4] = [
+    ("application/json", OutputEncoding::Json),
+    ("text/plain", OutputEncoding::Yaml),
+    ("application/xml", OutputEncoding::Xml),
+    ("application/x-yaml", OutputEncoding::Yaml),
+];
+
+/// `output_encoding: negotiate`: the renderer for the request's first `Accept` header, as gin's
+/// `NegotiateFormat` picks it: entries in the order written (parameters and q-values dropped), each tried against
+/// the offers in order; a `*` in either string matches from there on, and an entry that is a prefix of an offer
+/// matches it. No `Accept` picks json, and so does no match.
+pub fn negotiate(accept: Option<&[u8]>) -> OutputEncoding {
+    let Some(accept) = accept.and_then(|a| std::str::from_utf8(a).ok()) else { return OutputEncoding::Json };
+    for part in accept.split(',') {
+        // gin cuts at `;` only when it is not the first byte (`strings.IndexByte(part, ';') > 0`).
+        let part = match part.find(';') {
+            Some(i) if i > 0 => &part[..i],
+            _ => part,
+        };
+        let accepted = part.trim().as_bytes();
+        if accepted.is_empty() {
+            continue;
+        }
+        for (offer, encoding) in NEGOTIATE_OFFERS {
+            let offer = offer.as_bytes();
+            let mut i = 0;
+            while i < accepted.len() && i < offer.len() {
+                if accepted[i] == b'*' || offer[i] == b'*' {
+                    return encoding;
+                }
+                if accepted[i] != offer[i] {
+                    break;
+                }
+                i += 1;
+            }
+            if i == accepted.len() {
+                return encoding;
+            }
+        }
+    }
+    OutputEncoding::Json
+}
 
 /// Headers every endpoint answer carries.
 #[derive(Debug, Clone, Copy)]
@@ -38,11 +86,13 @@ pub fn success(
     complete: bool,
     cache_control: Option<&[u8]>,
     headers: GatewayHeaders<'_>,
+    accept: Option<&[u8]>,
 ) {
     let completed = complete && has_content(data);
     // One body buffer per worker thread, reused: rendering allocates nothing once it has grown.
     let mut body = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
     body.clear();
+    let encoding = if encoding == OutputEncoding::Negotiate { negotiate(accept) } else { encoding };
     let content_type = match encoding {
         OutputEncoding::JsonCollection => {
             json::render_json_collection(&mut body, data);
@@ -51,6 +101,14 @@ pub fn success(
         OutputEncoding::String => {
             json::render_string(&mut body, data);
             TEXT_CONTENT_TYPE
+        }
+        OutputEncoding::Xml => {
+            json::render_xml(&mut body, data);
+            XML_CONTENT_TYPE
+        }
+        OutputEncoding::Yaml => {
+            json::render_yaml(&mut body, data);
+            YAML_CONTENT_TYPE
         }
         _ => {
             json::render_json(&mut body, data);
@@ -103,4 +161,30 @@ fn sniff(body: &[u8]) -> &'static str {
 /// A key of the data as a string (for `string` rendering and tests).
 pub fn content_str(data: &Value) -> Option<&str> {
     data.get("content").and_then(|c| c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiate_like_gin() {
+        let cases: [(Option<&str>, OutputEncoding); 12] = [
+            (None, OutputEncoding::Json),
+            (Some("*/*"), OutputEncoding::Json),
+            (Some("application/json"), OutputEncoding::Json),
+            (Some("application/xml"), OutputEncoding::Xml),
+            (Some("text/plain"), OutputEncoding::Yaml),
+            (Some("application/x-yaml"), OutputEncoding::Yaml),
+            (Some("application/yaml"), OutputEncoding::Json),
+            (Some("application/*"), OutputEncoding::Json),
+            (Some("text/*"), OutputEncoding::Yaml),
+            (Some("text/html, application/xml;q=0.9, */*;q=0.8"), OutputEncoding::Xml),
+            (Some("application/xml;q=0.1, application/json"), OutputEncoding::Xml),
+            (Some("image/png"), OutputEncoding::Json),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(negotiate(accept.map(str::as_bytes)), want, "{accept:?}");
+        }
+    }
 }
