@@ -11,11 +11,7 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
         .expect("fixture directory exists")
         .map(|entry| entry.expect("readable directory entry").path())
         .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("json" | "yaml" | "yml" | "toml")
-                )
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "yaml" | "yml" | "toml"))
         })
         .collect();
     files.sort();
@@ -25,25 +21,16 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 /// Compares `actual` with the golden file, or rewrites it under `UPDATE_GOLDEN=1`; returns a mismatch description.
 fn check(golden: &Path, actual: &str) -> Option<String> {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(golden.parent().expect("golden files live in a directory"))
-            .expect("create dir");
+        std::fs::create_dir_all(golden.parent().expect("golden files live in a directory")).expect("create dir");
         std::fs::write(golden, actual).expect("write golden file");
         return None;
     }
     let expected = std::fs::read_to_string(golden).unwrap_or_default();
-    (expected != actual).then(|| {
-        format!(
-            "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
-            golden.display()
-        )
-    })
+    (expected != actual).then(|| format!("{}:\n--- expected\n{expected}\n--- actual\n{actual}", golden.display()))
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .expect("fixture has a name")
-        .to_string_lossy()
-        .into_owned()
+    path.file_name().expect("fixture has a name").to_string_lossy().into_owned()
 }
 
 #[test]
@@ -54,8 +41,7 @@ fn valid_examples_dump_as_expected() {
             Ok(cfg) => config::dump(&cfg),
             Err(e) => format!("unexpected error: {e}\n"),
         };
-        let golden =
-            Path::new("config-examples/expected").join(format!("{}.txt", file_name(&path)));
+        let golden = Path::new("config-examples/expected").join(format!("{}.txt", file_name(&path)));
         failures.extend(check(&golden, &actual));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -71,8 +57,7 @@ fn invalid_examples_fail_with_the_expected_error() {
             Ok(_) => "unexpectedly valid\n".to_owned(),
             Err(e) => format!("{e}\n"),
         };
-        let golden =
-            Path::new("config-examples/expected/invalid").join(format!("{}.txt", file_name(&path)));
+        let golden = Path::new("config-examples/expected/invalid").join(format!("{}.txt", file_name(&path)));
         failures.extend(check(&golden, &actual));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -82,10 +67,7 @@ struct MapEnv(Vec<(String, String)>);
 
 impl Env for MapEnv {
     fn get(&self, key: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
     fn vars(&self) -> Vec<(String, String)> {
         self.0.clone()
@@ -93,21 +75,12 @@ impl Env for MapEnv {
 }
 
 fn env(pairs: &[(&str, &str)]) -> MapEnv {
-    MapEnv(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
+    MapEnv(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
 }
 
 #[test]
 fn env_overrides_apply_over_the_file() {
-    let vars = env(&[
-        ("KRAKEND_PORT", "9000"),
-        ("KRAKEND_TIMEOUT", "500ms"),
-        ("KRAKEND_USE_H2C", "true"),
-    ]);
+    let vars = env(&[("KRAKEND_PORT", "9000"), ("KRAKEND_TIMEOUT", "500ms"), ("KRAKEND_USE_H2C", "true")]);
     let cfg = config::load(Path::new("config-examples/minimal.json"), &vars).expect("valid config");
     assert_eq!(cfg.port, 9000);
     assert_eq!(cfg.timeout, std::time::Duration::from_millis(500));
@@ -116,11 +89,8 @@ fn env_overrides_apply_over_the_file() {
 
 #[test]
 fn env_override_with_a_bad_value_names_the_variable_and_key() {
-    let err = config::load(
-        Path::new("config-examples/minimal.json"),
-        &env(&[("KRAKEND_PORT", "abc")]),
-    )
-    .expect_err("port must be an integer");
+    let err = config::load(Path::new("config-examples/minimal.json"), &env(&[("KRAKEND_PORT", "abc")]))
+        .expect_err("port must be an integer");
     assert_eq!(err.0, "KRAKEND_PORT=abc: port must be an integer");
 }
 
@@ -166,11 +136,7 @@ fn unknown_namespaces_warn_once_and_aliases_normalise() {
               "extra_config": {"github.com/devopsfaith/krakend/http": {"return_error_code": true}}}]},
             {"endpoint": "/b", "extra_config": {"x/y": {}}, "backend": [{"url_pattern": "/", "host": ["h:80"]}]}]}"#,
     );
-    let unknown: Vec<&String> = cfg
-        .warnings
-        .iter()
-        .filter(|w| w.contains("'x/y'"))
-        .collect();
+    let unknown: Vec<&String> = cfg.warnings.iter().filter(|w| w.contains("'x/y'")).collect();
     assert_eq!(unknown.len(), 1, "{:?}", cfg.warnings);
     let backend = &cfg.endpoints[0].backends[0];
     assert!(backend.return_error_code);
