@@ -206,6 +206,23 @@ impl ClientConn {
         }
     }
 
+    /// Reads raw bytes until `needle` shows up or `within` passes; returns what arrived (kept for later parsing).
+    pub fn raw_read_until(&mut self, needle: &[u8], within: Duration) -> Vec<u8> {
+        let end = std::time::Instant::now() + within;
+        while find(&self.buf, needle).is_none() {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.set_read_timeout(left);
+            if !matches!(self.fill(), Ok(n) if n > 0) {
+                break;
+            }
+        }
+        self.set_read_timeout(READ_TIMEOUT);
+        self.buf.clone()
+    }
+
     /// Bytes received but not consumed by a response.
     pub fn leftover(&self) -> &[u8] {
         &self.buf
