@@ -177,3 +177,30 @@ fn gateway_survives_a_mix_of_faults() {
     assert_eq!(res.status, 200);
     assert_eq!(res.body_str(), r#"{"fine":true}"#);
 }
+
+#[test]
+fn backend_answer_split_across_reads() {
+    // Head and body arrive in several TCP segments: the gateway must append, not overwrite, what it read.
+    let pieces: [&[u8]; 5] = [b"HTTP/1.1 20", b"0 OK\r\nContent-Le", b"ngth: 15\r\n\r\n", b"{\"split\":", b"\"yes\"}"];
+    let b = Backend::new().route("/b", Reply::raw_pieces(&pieces, Duration::from_millis(15))).start();
+    let gw = gateway(&b, r#""return_error_msg":true"#, "");
+    let res = gw.get("/e");
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body_str(), r#"{"split":"yes"}"#);
+    let res = gw.get("/raw");
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body_str(), r#"{"split":"yes"}"#);
+}
+
+#[test]
+fn large_backend_body_over_many_reads() {
+    let mut body = b"{\"a\":\"".to_vec();
+    body.resize(3 * 1024 * 1024, b'y');
+    body.extend_from_slice(b"\"}");
+    let b = Backend::new().route("/b", Reply::json(200, std::str::from_utf8(&body).expect("ascii"))).start();
+    let gw = gateway(&b, "", "");
+    let res = gw.get("/e");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, body);
+    assert_eq!(gw.get("/raw").body, body);
+}

@@ -31,8 +31,8 @@ enum Body {
     Fixed(Vec<u8>),
     /// Sent with `Transfer-Encoding: chunked`, one chunk per piece (with a short pause between pieces).
     Chunked(Vec<Vec<u8>>, Duration),
-    /// Exactly these bytes are written as the whole response, then the connection is closed.
-    Raw(Vec<u8>),
+    /// Exactly these bytes (in pieces, a pause apart) are written as the whole response, then the connection closes.
+    Raw(Vec<Vec<u8>>, Duration),
     /// Nothing is ever answered; the connection stays open until the backend stops.
     Hang,
 }
@@ -53,7 +53,12 @@ impl Reply {
 
     /// Exactly `bytes` on the wire, then the connection closes (garbage, lying lengths, cut bodies).
     pub fn raw(bytes: &[u8]) -> Reply {
-        Reply { body: Body::Raw(bytes.to_vec()), ..Reply::status(0) }
+        Reply::raw_pieces(&[bytes], Duration::ZERO)
+    }
+
+    /// Like [`Reply::raw`], written in pieces `pause` apart (heads and bodies split across reads).
+    pub fn raw_pieces(pieces: &[&[u8]], pause: Duration) -> Reply {
+        Reply { body: Body::Raw(pieces.iter().map(|p| p.to_vec()).collect(), pause), ..Reply::status(0) }
     }
 
     /// Never answers.
@@ -318,9 +323,14 @@ fn write_reply(w: &mut TcpStream, reply: &Reply, is_head: bool, shared: &Shared)
         head.push_str(&format!("{n}: {v}\r\n"));
     }
     match &reply.body {
-        Body::Raw(bytes) => {
-            w.write_all(bytes)?;
-            w.flush()?;
+        Body::Raw(pieces, pause) => {
+            for (i, piece) in pieces.iter().enumerate() {
+                if i > 0 && !pause.is_zero() {
+                    sleep_unless_stopped(*pause, shared);
+                }
+                w.write_all(piece)?;
+                w.flush()?;
+            }
             return Ok(false);
         }
         Body::Hang => {
