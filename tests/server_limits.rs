@@ -227,3 +227,25 @@ fn large_request_body_over_many_writes() {
     assert_eq!(c.read_response().status, 200);
     assert!(b.single().body == body, "the backend got the body byte for byte");
 }
+
+#[test]
+fn graceful_shutdown_finishes_in_flight_requests() {
+    let b =
+        Backend::new().route("/slow", Reply::json(200, r#"{"done":true}"#).delay(Duration::from_millis(500))).start();
+    let cfg =
+        r#"{"version":3,"endpoints":[{"endpoint":"/slow","backend":[{"host":["{{b}}"],"url_pattern":"/slow"}]}]}"#;
+    let mut gw = Gateway::new(cfg).with("b", &b.url()).start();
+    let port = gw.port;
+    let mut c = ClientConn::open(port);
+    c.send(format!("GET /slow HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes());
+    assert!(!b.wait_requests(1, Duration::from_secs(2)).is_empty(), "the request reached the backend");
+    gw.terminate();
+    let res = c.read_response();
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body_str(), r#"{"done":true}"#);
+    assert_eq!(res.header("Connection"), Some("close"), "no keep-alive while shutting down");
+    let status = gw.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", gw.stderr());
+    assert!(gw.stderr().contains("Server stopped"));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "nothing listens after exit");
+}

@@ -247,7 +247,8 @@ async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Wor
             if let Some(reply) = reply {
                 conn.stream_body(worker, reply).await?;
             }
-            if close {
+            // Shutdown may have begun while the request was in flight: its answer then said `Connection: close`.
+            if close || super::shutdown::requested() {
                 conn.flush().await?;
                 return Ok(());
             }
