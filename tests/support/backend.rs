@@ -285,10 +285,7 @@ impl Drop for RunningBackend {
 fn serve(stream: TcpStream, conn: usize, shared: &Shared) {
     let _ = stream.set_read_timeout(Some(IDLE));
     let _ = stream.set_write_timeout(Some(IDLE));
-    let mut writer = match stream.try_clone() {
-        Ok(w) => w,
-        Err(_) => return,
-    };
+    let Ok(mut writer) = stream.try_clone() else { return };
     let mut reader = BufReader::new(stream);
     while let Some(req) = read_request(&mut reader, conn) {
         if shared.stop.load(Ordering::SeqCst) {

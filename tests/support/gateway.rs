@@ -72,6 +72,7 @@ impl GatewayBuilder {
         self
     }
 
+    /// An environment variable for the process (`{{port}}` in the value is the gateway's port).
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.to_owned(), v.to_owned()));
         self
@@ -107,7 +108,7 @@ impl GatewayBuilder {
         if self.port_flag {
             cmd.args(["-p", &port.to_string()]);
         }
-        cmd.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v.replace("{{port}}", &port.to_string()))));
         let mut g = spawn(cmd, port, file);
         let end = Instant::now() + START_TIMEOUT;
         loop {
