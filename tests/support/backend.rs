@@ -283,6 +283,8 @@ impl Drop for RunningBackend {
 }
 
 fn serve(stream: TcpStream, conn: usize, shared: &Shared) {
+    // Head and body go out in separate writes: without this, Nagle + delayed ACKs add 40 ms per answer.
+    let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(IDLE));
     let _ = stream.set_write_timeout(Some(IDLE));
     let Ok(mut writer) = stream.try_clone() else { return };
