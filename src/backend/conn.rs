@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
 use smallvec::SmallVec;
@@ -43,9 +44,11 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(16 * 1024);
         }
+        // monoio reads into the start of a buffer; a slice from `len` appends after what is already there.
         let buf = std::mem::take(&mut self.buf);
-        let (res, buf) = self.stream.read(buf).await;
-        self.buf = buf;
+        let len = buf.len();
+        let (res, buf) = self.stream.read(buf.slice_mut(len..)).await;
+        self.buf = buf.into_inner();
         res
     }
 

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
 
@@ -36,15 +37,17 @@ impl ClientConn {
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(INIT_READ_BUFFER);
         }
+        // monoio reads into the start of a buffer; a slice from `len` appends after what is already there.
         let buf = std::mem::take(&mut self.buf);
+        let len = buf.len();
         let (res, buf) = match deadline {
-            Some(d) => match monoio::time::timeout_at(d.into(), self.stream.read(buf)).await {
+            Some(d) => match monoio::time::timeout_at(d.into(), self.stream.read(buf.slice_mut(len..))).await {
                 Ok(r) => r,
                 Err(_) => return Err(Stop::Quiet),
             },
-            None => self.stream.read(buf).await,
+            None => self.stream.read(buf.slice_mut(len..)).await,
         };
-        self.buf = buf;
+        self.buf = buf.into_inner();
         res.map_err(|_| Stop::Quiet)
     }
 
@@ -243,7 +246,8 @@ async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Wor
             if let Some(reply) = reply {
                 conn.stream_body(worker, reply).await?;
             }
-            if close {
+            // Shutdown may have begun while the request was in flight: its answer then said `Connection: close`.
+            if close || super::shutdown::requested() {
                 conn.flush().await?;
                 return Ok(());
             }

@@ -125,22 +125,32 @@ pub fn run_worker(
 async fn accept_loop(worker: &Rc<Worker>, listener: TcpListener) {
     let mut last_flush = Instant::now();
     loop {
-        monoio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    monoio::spawn(super::conn::serve(stream, peer, worker.clone()));
+        // One accept stays in flight across the shutdown polls. With io_uring, dropping an accept the kernel has
+        // already completed loses that connection: its client would wait forever.
+        let mut accept = std::pin::pin!(listener.accept());
+        let accepted = loop {
+            monoio::select! {
+                accepted = &mut accept => break accepted,
+                _ = monoio::time::sleep(SHUTDOWN_POLL) => {
+                    if shutdown::requested() {
+                        return;
+                    }
+                    if last_flush.elapsed() >= Duration::from_secs(1) {
+                        worker.log.flush();
+                        last_flush = Instant::now();
+                    }
                 }
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning; the listener stays up.
-                    logging::error(&format!("accept: {e}"));
-                    monoio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
-            _ = monoio::time::sleep(SHUTDOWN_POLL) => {
-                if shutdown::requested() {
-                    return;
-                }
+            }
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                monoio::spawn(super::conn::serve(stream, peer, worker.clone()));
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning; the listener stays up.
+                logging::error(&format!("accept: {e}"));
+                monoio::time::sleep(Duration::from_millis(10)).await;
             }
         }
         if last_flush.elapsed() >= Duration::from_secs(1) {

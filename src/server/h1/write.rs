@@ -91,9 +91,10 @@ impl<'a> ResponseWriter<'a> {
         self.header(name, value.as_bytes())
     }
 
-    /// Adds `Connection: close` when the connection will not be reused.
+    /// Adds `Connection: close` when the connection will not be reused. Once shutdown began no connection is
+    /// reused, also for requests that arrived before it (Go's `doKeepAlives` is checked when the head is written).
     pub fn connection_close(&mut self, close: bool) -> &mut Self {
-        if close {
+        if close || crate::server::shutdown::requested() {
             self.out.extend_from_slice(b"Connection: close\r\n");
         }
         self
