@@ -26,7 +26,6 @@ fn ac12_collection_wrapped() {
 }
 
 #[test]
-#[ignore = "backend manipulation (mapping) is not wired yet: src/merge is being written on another branch"]
 fn ac12_collection_with_mapping() {
     let (gw, _b) = single(
         "",
@@ -146,7 +145,6 @@ fn empty_body_is_500() {
 }
 
 #[test]
-#[ignore = "backend manipulation (target/allow/mapping/group) is not wired yet: src/merge is being written on another branch"]
 fn manipulation_target_allow_mapping_group() {
     let (gw, _b) = single(
         "",
