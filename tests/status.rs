@@ -170,3 +170,35 @@ fn ac26_all_backends_fail_joined_messages() {
     assert!(lines.iter().any(|l| l.starts_with("invalid status code 404 [GET /a]: ")), "{body}");
     assert!(lines.iter().any(|l| l.contains("connection refused")), "{body}");
 }
+
+#[test]
+fn ac36_concurrent_calls_first_complete_answer_wins() {
+    // Three identical calls; the first to finish fails, a slower one succeeds: the success is returned.
+    let b = Backend::new()
+        .route_seq(
+            "/foo",
+            vec![
+                Reply::status(500),
+                Reply::json(200, r#"{"p":1}"#).delay(std::time::Duration::from_millis(50)),
+                Reply::status(503).delay(std::time::Duration::from_millis(100)),
+            ],
+        )
+        .start();
+    let cfg = r#"{"version":3,"endpoints":[{"endpoint":"/products","concurrent_calls":3,
+        "backend":[{"host":["{{b}}"],"url_pattern":"/foo"}]}]}"#;
+    let gw = Gateway::new(cfg).with("b", &b.url()).start();
+    let res = gw.get("/products");
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_json(&res, true);
+    assert_eq!(res.body_str(), r#"{"p":1}"#);
+    assert_eq!(b.wait_requests(3, std::time::Duration::from_secs(2)).len(), 3, "three identical calls were sent");
+}
+
+#[test]
+fn ac36_concurrent_calls_all_failing_is_500() {
+    let b = Backend::new().route("/foo", Reply::status(500)).start();
+    let cfg = r#"{"version":3,"endpoints":[{"endpoint":"/products","concurrent_calls":3,
+        "backend":[{"host":["{{b}}"],"url_pattern":"/foo"}]}]}"#;
+    let gw = Gateway::new(cfg).with("b", &b.url()).start();
+    assert_empty_error(&gw.get("/products"), 500);
+}

@@ -1,6 +1,9 @@
 //! One backend of an endpoint: request building, host choice, the call, KrakenD's status rule and decoding.
 
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use sonic_rs::Value;
 
 use crate::backend::balance::Balancer;
@@ -22,7 +25,14 @@ pub struct BackendStage {
     manipulation: Manipulation,
     /// `url_pattern` in lura's internal form (`/users/{{.Id}}`), for `invalid status code` texts.
     internal_pattern: String,
+    /// The endpoint's `concurrent_calls`: identical requests raced against each other (§12).
+    concurrent_calls: u8,
+    /// The endpoint `timeout`, of which racing calls get [`CONCURRENT_TIMEOUT_PCT`].
+    endpoint_timeout: Duration,
 }
+
+/// Share of the endpoint timeout that `concurrent_calls` get (lura `proxy/concurrent.go`).
+pub const CONCURRENT_TIMEOUT_PCT: u32 = 75;
 
 /// Why a backend contributed no data.
 #[derive(Debug, Clone)]
@@ -65,12 +75,44 @@ impl BackendStage {
             balancer: Balancer::new(targets).with_offset(worker % count),
             internal_pattern: internal_pattern(endpoint, backend),
             manipulation: Manipulation::build(backend)?,
+            concurrent_calls: endpoint.concurrent_calls.max(1),
+            endpoint_timeout: endpoint.timeout,
             config: backend.clone(),
         })
     }
 
-    /// Calls the backend, decodes its answer and applies the backend's manipulation.
+    /// Calls the backend (`concurrent_calls` times at once when set: the first complete answer wins, the others are
+    /// dropped, which cancels them), decodes and manipulates the answer.
     pub async fn fetch(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Fetched, Failure> {
+        if self.concurrent_calls <= 1 {
+            return self.fetch_once(client, req, params, client_ip, body).await;
+        }
+        let deadline = Instant::now() + self.endpoint_timeout * CONCURRENT_TIMEOUT_PCT / 100;
+        let mut calls: FuturesUnordered<_> =
+            (0..self.concurrent_calls).map(|_| self.fetch_once(client, req, params, client_ip, body.clone())).collect();
+        let mut last = None;
+        loop {
+            match monoio::time::timeout_at(deadline.into(), calls.next()).await {
+                Ok(Some(Ok(fetched))) if fetched.complete => return Ok(fetched),
+                Ok(Some(other)) => last = Some(other),
+                Ok(None) => break,
+                Err(_) => {
+                    return Err(Failure { message: "context deadline exceeded".to_owned(), answer: None });
+                }
+            }
+        }
+        last.unwrap_or_else(|| Err(Failure { message: "no concurrent call answered".to_owned(), answer: None }))
+    }
+
+    /// One call: request, status rule, decoding, manipulation.
+    async fn fetch_once(
         &self,
         client: &Client,
         req: &RequestHead,
