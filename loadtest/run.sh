@@ -194,7 +194,7 @@ RESULTS_DIR="$LT/results"
 mkdir -p "$RESULTS_DIR"
 CSV="$RESULTS_DIR/$TS.csv"
 JSON="$RESULTS_DIR/$TS.json"
-echo "scenario,path,system,rps,p50_ms,p99_ms,requests,non2xx,socket_errors,status" >"$CSV"
+echo "scenario,path,system,rps,p50_ms,p99_ms,cpu_us_per_req,requests,non2xx,socket_errors,status" >"$CSV"
 RESULT_LINES=()
 
 to_ms() { # wrk latency "812.00us" / "1.23ms" / "1.05s" -> milliseconds
@@ -206,9 +206,15 @@ to_ms() { # wrk latency "812.00us" / "1.23ms" / "1.05s" -> milliseconds
         else printf "NaN" }'
 }
 
-# measure SYSTEM PORT SCENARIO: curl check, warm-up, measured wrk run; appends to CSV and RESULT_LINES.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# measure SYSTEM PID PORT SCENARIO: curl check, warm-up, measured wrk run; appends to CSV and RESULT_LINES.
+# PID is the process whose CPU time is charged to the requests (the system under test, not the backend).
 measure() {
-    local system=$1 port=$2 sc=$3 path=${SCENARIO_PATH[$3]} url out code status=ok
+    local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok t0 t1
     url="http://127.0.0.1:$port$path"
     code=$(curl -s -o "$RUNDIR/$system-$sc.body" -w '%{http_code}' --max-time 5 "$url" || echo 000)
     if [[ $code != 200 ]]; then
@@ -221,8 +227,10 @@ measure() {
     taskset -c "$WRK_CPU" timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
     log "$system scenario $sc ($path): measuring ${DURATION}s"
     out="$RUNDIR/wrk-$system-$sc.txt"
+    t0=$(cpu_ticks "$pid")
     taskset -c "$WRK_CPU" timeout $((DURATION + 30)) \
         wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || status="wrk-failed"
+    t1=$(cpu_ticks "$pid")
     local rps p50 p99 reqs non2xx sockerr
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2; exit}' "$out")")
@@ -231,6 +239,9 @@ measure() {
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
     sockerr=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
     rps=${rps:-0} reqs=${reqs:-0} non2xx=${non2xx:-0} sockerr=${sockerr:-0}
+    # CPU time the system under test spent per request: far less sensitive than rps to other load on the machine
+    # (it still moves with cache and frequency effects), and the figure to compare when the machine is busy.
+    cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
     if [[ $non2xx != 0 || $sockerr != 0 ]]; then
         [[ $status == ok ]] && status=errors
         log "WARNING: $system $path: $non2xx non-2xx/3xx responses, $sockerr socket errors"
@@ -239,9 +250,9 @@ measure() {
     if [[ ! -s "$RUNDIR/$system-$sc.body" ]]; then
         [[ $status == ok ]] && status=empty-body
     fi
-    log "$system $sc: $rps rps, p50 ${p50} ms, p99 ${p99} ms, $reqs requests, non-2xx $non2xx, socket errors $sockerr"
-    echo "$sc,$path,$system,$rps,$p50,$p99,$reqs,$non2xx,$sockerr,$status" >>"$CSV"
-    RESULT_LINES+=("$sc|$path|$system|$rps|$p50|$p99|$reqs|$non2xx|$sockerr|$status")
+    log "$system $sc: $rps rps, p50 ${p50} ms, p99 ${p99} ms, CPU ${cpu_us} µs/request, $reqs requests, non-2xx $non2xx, socket errors $sockerr"
+    echo "$sc,$path,$system,$rps,$p50,$p99,$cpu_us,$reqs,$non2xx,$sockerr,$status" >>"$CSV"
+    RESULT_LINES+=("$sc|$path|$system|$rps|$p50|$p99|$cpu_us|$reqs|$non2xx|$sockerr|$status")
 }
 
 for system in $SYSTEMS; do
@@ -261,7 +272,7 @@ for system in $SYSTEMS; do
             pid=$STARTED_PID port=$HAPROXY_PORT ;;
         direct)
             # wrk straight at the backend: an upper bound for any proxy on this machine.
-            pid= port=$BACKEND_PORT
+            pid=$BACKEND_PID port=$BACKEND_PORT
             declare -A SCENARIO_PATH_SAVE=()
             for sc in $SCENARIOS; do
                 SCENARIO_PATH_SAVE[$sc]=${SCENARIO_PATH[$sc]}
@@ -269,7 +280,7 @@ for system in $SYSTEMS; do
             done ;;
         *) die "unknown system '$system' (known: ringway nginx haproxy direct)" ;;
     esac
-    for sc in $SCENARIOS; do measure "$system" "$port" "$sc"; done
+    for sc in $SCENARIOS; do measure "$system" "$pid" "$port" "$sc"; done
     if [[ $system == direct ]]; then
         for sc in $SCENARIOS; do SCENARIO_PATH[$sc]=${SCENARIO_PATH_SAVE[$sc]}; done
     else
@@ -298,19 +309,21 @@ done
         echo
         echo "### Scenario $sc — ${SCENARIO_DESC[$sc]}"
         echo
-        echo "| system | rps | vs nginx | p50 ms | p99 ms | requests | non-2xx | socket errors | status |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
-        base=
+        echo "| system | rps | vs nginx | p50 ms | p99 ms | CPU µs/req | CPU vs nginx | requests | non-2xx | socket errors | status |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        base= base_cpu=
         for line in "${RESULT_LINES[@]}"; do
-            IFS='|' read -r s _ sys rps _ <<<"$line"
-            [[ $s == "$sc" && $sys == nginx ]] && base=$rps
+            IFS='|' read -r s _ sys rps _ _ cpu _ <<<"$line"
+            [[ $s == "$sc" && $sys == nginx ]] && base=$rps base_cpu=$cpu
         done
         for line in "${RESULT_LINES[@]}"; do
-            IFS='|' read -r s path sys rps p50 p99 reqs non2xx sockerr status <<<"$line"
+            IFS='|' read -r s path sys rps p50 p99 cpu reqs non2xx sockerr status <<<"$line"
             [[ $s == "$sc" ]] || continue
             ratio=$(awk -v r="$rps" -v b="${base:-0}" 'BEGIN { if (b > 0) printf "%.2f×", r / b; else print "n/a" }')
-            printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' \
-                "$sys$([[ $sys == direct ]] && echo " (no proxy)")" "$rps" "$ratio" "$p50" "$p99" "$reqs" "$non2xx" "$sockerr" "$status"
+            cratio=$(awk -v r="$cpu" -v b="${base_cpu:-0}" 'BEGIN { if (b > 0 && r == r + 0) printf "%.2f×", r / b; else print "n/a" }')
+            printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+                "$sys$([[ $sys == direct ]] && echo " (no proxy; CPU is the backend's)")" "$rps" "$ratio" "$p50" "$p99" "$cpu" "$cratio" \
+                "$reqs" "$non2xx" "$sockerr" "$status"
         done
     done
     echo
@@ -325,10 +338,10 @@ done
     echo "  \"results\": ["
     n=${#RESULT_LINES[@]} i=0
     for line in "${RESULT_LINES[@]}"; do
-        IFS='|' read -r s path sys rps p50 p99 reqs non2xx sockerr status <<<"$line"
+        IFS='|' read -r s path sys rps p50 p99 cpu reqs non2xx sockerr status <<<"$line"
         i=$((i + 1))
-        printf '    {"scenario": "%s", "path": "%s", "system": "%s", "rps": %s, "p50_ms": %s, "p99_ms": %s, "requests": %s, "non2xx": %s, "socket_errors": %s, "status": "%s"}%s\n' \
-            "$s" "$path" "$sys" "$rps" "$p50" "$p99" "$reqs" "$non2xx" "$sockerr" "$status" "$([[ $i -lt $n ]] && echo ,)"
+        printf '    {"scenario": "%s", "path": "%s", "system": "%s", "rps": %s, "p50_ms": %s, "p99_ms": %s, "cpu_us_per_req": %s, "requests": %s, "non2xx": %s, "socket_errors": %s, "status": "%s"}%s\n' \
+            "$s" "$path" "$sys" "$rps" "$p50" "$p99" "$cpu" "$reqs" "$non2xx" "$sockerr" "$status" "$([[ $i -lt $n ]] && echo ,)"
     done
     echo "  ]"
     echo "}"
