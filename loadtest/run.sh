@@ -27,7 +27,8 @@ WARMUP=${WARMUP:-2}              # seconds of un-measured wrk before each measur
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
 SCENARIOS=${SCENARIOS:-"a b"}
-SYSTEMS=${SYSTEMS:-"ringway nginx haproxy"}   # order of the runs; nginx is the ratio baseline
+ROUNDS=${ROUNDS:-1}              # >1: every system runs again in turn; the table shows medians over the rounds
+SYSTEMS=${SYSTEMS:-"ringway nginx haproxy"}   # order of the runs; nginx is the ratio baseline; also: direct, ringway-b
 WRK_CPU=${WRK_CPU:-0}            # core for wrk
 PROXY_CPU=${PROXY_CPU:-1}        # core for the system under test
 BACKEND_CPU=${BACKEND_CPU:-$PROXY_CPU}   # core for the backend nginx (shares the proxy's core by default)
@@ -39,6 +40,8 @@ SKIP_BUILD=${SKIP_BUILD:-0}      # 1: use the existing release binary
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 [[ $TARGET_DIR == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
 RINGWAY_BIN=${RINGWAY_BIN:-$TARGET_DIR/release/ringway}
+RINGWAY_B_BIN=${RINGWAY_B_BIN:-}  # system "ringway-b": a second Ringway binary (say, a build of main) for an A/B
+RINGWAY_B_PORT=${RINGWAY_B_PORT:-9183}
 
 declare -A SCENARIO_PATH=([a]=/json [b]=/noop)
 declare -A SCENARIO_DESC=([a]="/json: one JSON backend, full KrakenD semantics (decode, filter, re-encode)" \
@@ -194,8 +197,7 @@ RESULTS_DIR="$LT/results"
 mkdir -p "$RESULTS_DIR"
 CSV="$RESULTS_DIR/$TS.csv"
 JSON="$RESULTS_DIR/$TS.json"
-echo "scenario,path,system,rps,p50_ms,p99_ms,cpu_us_per_req,requests,non2xx,socket_errors,status" >"$CSV"
-RESULT_LINES=()
+echo "round,scenario,path,system,rps,p50_ms,p99_ms,cpu_us_per_req,requests,non2xx,socket_errors,status" >"$CSV"
 
 to_ms() { # wrk latency "812.00us" / "1.23ms" / "1.05s" -> milliseconds
     awk -v v="$1" 'BEGIN {
@@ -211,7 +213,7 @@ cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# measure SYSTEM PID PORT SCENARIO: curl check, warm-up, measured wrk run; appends to CSV and RESULT_LINES.
+# measure SYSTEM PID PORT SCENARIO: curl check, warm-up, measured wrk run; appends a row to the CSV.
 # PID is the process whose CPU time is charged to the requests (the system under test, not the backend).
 measure() {
     local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok t0 t1
@@ -251,17 +253,23 @@ measure() {
         [[ $status == ok ]] && status=empty-body
     fi
     log "$system $sc: $rps rps, p50 ${p50} ms, p99 ${p99} ms, CPU ${cpu_us} µs/request, $reqs requests, non-2xx $non2xx, socket errors $sockerr"
-    echo "$sc,$path,$system,$rps,$p50,$p99,$cpu_us,$reqs,$non2xx,$sockerr,$status" >>"$CSV"
-    RESULT_LINES+=("$sc|$path|$system|$rps|$p50|$p99|$cpu_us|$reqs|$non2xx|$sockerr|$status")
+    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$cpu_us,$reqs,$non2xx,$sockerr,$status" >>"$CSV"
 }
 
+for ((round = 1; round <= ROUNDS; round++)); do
+((ROUNDS > 1)) && log "round $round of $ROUNDS"
 for system in $SYSTEMS; do
     case $system in
         ringway)
-            # --no-pin: taskset gives the core; Ringway's own pinning would pick core (index % cores).
+            # --no-pin: taskset gives the core (before fix d0f6080, Ringway's own pinning put worker 0 on CPU 0 whatever taskset said).
             start ringway "$RINGWAY_PORT" "$PROXY_CPU" "$RINGWAY_BIN" run \
                 -c "$LT/configs/ringway.json" -p "$RINGWAY_PORT" -w 1 --no-pin
             pid=$STARTED_PID port=$RINGWAY_PORT ;;
+        ringway-b)
+            [[ -x $RINGWAY_B_BIN ]] || die "system ringway-b needs RINGWAY_B_BIN (an executable Ringway binary)"
+            start ringway-b "$RINGWAY_B_PORT" "$PROXY_CPU" "$RINGWAY_B_BIN" run \
+                -c "$LT/configs/ringway.json" -p "$RINGWAY_B_PORT" -w 1 --no-pin
+            pid=$STARTED_PID port=$RINGWAY_B_PORT ;;
         nginx)
             render "$LT/configs/nginx-proxy.conf" "$RUNDIR/nginx-proxy.conf" "$NGINX_PORT"
             start nginx "$NGINX_PORT" "$PROXY_CPU" nginx -p "$RUNDIR" -c "$RUNDIR/nginx-proxy.conf" -e "$RUNDIR/proxy-error.log"
@@ -278,7 +286,7 @@ for system in $SYSTEMS; do
                 SCENARIO_PATH_SAVE[$sc]=${SCENARIO_PATH[$sc]}
                 SCENARIO_PATH[$sc]=/data.json
             done ;;
-        *) die "unknown system '$system' (known: ringway nginx haproxy direct)" ;;
+        *) die "unknown system '$system' (known: ringway nginx haproxy direct ringway-b)" ;;
     esac
     for sc in $SCENARIOS; do measure "$system" "$pid" "$port" "$sc"; done
     if [[ $system == direct ]]; then
@@ -296,31 +304,43 @@ for system in $SYSTEMS; do
         stop "$pid" "$port"
     fi
 done
+done
 
 # ---- report -----------------------------------------------------------------------------------------
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NaN"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
+    awk -F, -v sc="$1" -v sys="$2" -v f="$3" 'NR > 1 && $2 == sc && $4 == sys { print $f }' "$CSV"
+}
 {
     echo
     echo "## Ringway load test, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel $(uname -r)."
     echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency on CPU $WRK_CPU; system under test on CPU $PROXY_CPU;" \
-         "backend nginx (static ${BODY_BYTES}-byte JSON, keep-alive) on CPU $BACKEND_CPU. Numbers are noisy; compare ratios within one run."
+         "backend nginx (static ${BODY_BYTES}-byte JSON, keep-alive) on CPU $BACKEND_CPU."
+    if ((ROUNDS > 1)); then
+        echo "$ROUNDS rounds, systems in turn; medians shown, errors summed."
+    fi
+    echo "Numbers are noisy; compare ratios within one run."
     for sc in $SCENARIOS; do
         echo
         echo "### Scenario $sc — ${SCENARIO_DESC[$sc]}"
         echo
         echo "| system | rps | vs nginx | p50 ms | p99 ms | CPU µs/req | CPU vs nginx | requests | non-2xx | socket errors | status |"
         echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-        base= base_cpu=
-        for line in "${RESULT_LINES[@]}"; do
-            IFS='|' read -r s _ sys rps _ _ cpu _ <<<"$line"
-            [[ $s == "$sc" && $sys == nginx ]] && base=$rps base_cpu=$cpu
-        done
-        for line in "${RESULT_LINES[@]}"; do
-            IFS='|' read -r s path sys rps p50 p99 cpu reqs non2xx sockerr status <<<"$line"
-            [[ $s == "$sc" ]] || continue
-            ratio=$(awk -v r="$rps" -v b="${base:-0}" 'BEGIN { if (b > 0) printf "%.2f×", r / b; else print "n/a" }')
-            cratio=$(awk -v r="$cpu" -v b="${base_cpu:-0}" 'BEGIN { if (b > 0 && r == r + 0) printf "%.2f×", r / b; else print "n/a" }')
+        base=$(col "$sc" nginx 5 | median) base_cpu=$(col "$sc" nginx 8 | median)
+        for sys in $SYSTEMS; do
+            [[ -n $(col "$sc" "$sys" 5) ]] || continue
+            rps=$(col "$sc" "$sys" 5 | median)
+            p50=$(col "$sc" "$sys" 6 | median)
+            p99=$(col "$sc" "$sys" 7 | median)
+            cpu=$(col "$sc" "$sys" 8 | median)
+            reqs=$(col "$sc" "$sys" 9 | awk '{ t += $1 } END { print t }')
+            non2xx=$(col "$sc" "$sys" 10 | awk '{ t += $1 } END { print t }')
+            sockerr=$(col "$sc" "$sys" 11 | awk '{ t += $1 } END { print t }')
+            status=$(col "$sc" "$sys" 12 | sort -u | paste -sd' ' -)
+            ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
+            cratio=$(awk -v r="$cpu" -v b="$base_cpu" 'BEGIN { if (b + 0 > 0 && r + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
             printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
                 "$sys$([[ $sys == direct ]] && echo " (no proxy; CPU is the backend's)")" "$rps" "$ratio" "$p50" "$p99" "$cpu" "$cratio" \
                 "$reqs" "$non2xx" "$sockerr" "$status"
@@ -333,16 +353,10 @@ done
     echo "{"
     echo "  \"timestamp\": \"$TS\","
     echo "  \"machine\": {\"cores\": $(nproc), \"cpu\": \"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\", \"kernel\": \"$(uname -r)\"},"
-    echo "  \"settings\": {\"duration_s\": $DURATION, \"warmup_s\": $WARMUP, \"connections\": $CONNECTIONS, \"wrk_threads\": $WRK_THREADS," \
+    echo "  \"settings\": {\"duration_s\": $DURATION, \"warmup_s\": $WARMUP, \"connections\": $CONNECTIONS, \"wrk_threads\": $WRK_THREADS, \"rounds\": $ROUNDS," \
          "\"wrk_cpu\": \"$WRK_CPU\", \"proxy_cpu\": \"$PROXY_CPU\", \"backend_cpu\": \"$BACKEND_CPU\", \"body_bytes\": $BODY_BYTES},"
     echo "  \"results\": ["
-    n=${#RESULT_LINES[@]} i=0
-    for line in "${RESULT_LINES[@]}"; do
-        IFS='|' read -r s path sys rps p50 p99 cpu reqs non2xx sockerr status <<<"$line"
-        i=$((i + 1))
-        printf '    {"scenario": "%s", "path": "%s", "system": "%s", "rps": %s, "p50_ms": %s, "p99_ms": %s, "cpu_us_per_req": %s, "requests": %s, "non2xx": %s, "socket_errors": %s, "status": "%s"}%s\n' \
-            "$s" "$path" "$sys" "$rps" "$p50" "$p99" "$cpu" "$reqs" "$non2xx" "$sockerr" "$status" "$([[ $i -lt $n ]] && echo ,)"
-    done
+    awk -F, 'NR > 1 { if (n++) print ","; printf "    {\"round\": %s, \"scenario\": \"%s\", \"path\": \"%s\", \"system\": \"%s\", \"rps\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"cpu_us_per_req\": %s, \"requests\": %s, \"non2xx\": %s, \"socket_errors\": %s, \"status\": \"%s\"}", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 } END { print "" }' "$CSV"
     echo "  ]"
     echo "}"
 } | sed -e "s/: NaN/: null/g" >"$JSON"
