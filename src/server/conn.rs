@@ -131,7 +131,8 @@ impl ClientConn {
 
     /// Copies a `no-op` body from the backend to the client, re-framing it when needed.
     async fn stream_body(&mut self, worker: &Worker, mut reply: StreamReply) -> Result<(), Stop> {
-        self.flush().await?;
+        // The head stays in `out` and leaves with the first piece of the body: one write (and one segment) for a
+        // small answer instead of two, as Go's buffered response writer does.
         let mut gunzip = reply.stream.gunzip.then(|| flate2::write::GzDecoder::new(Vec::new()));
         loop {
             let piece = match monoio::time::timeout_at(reply.deadline.into(), reply.stream.next()).await {
