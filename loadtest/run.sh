@@ -218,7 +218,7 @@ cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
 measure() {
     local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok t0 t1
     url="http://127.0.0.1:$port$path"
-    code=$(curl -s -o "$RUNDIR/$system-$sc.body" -w '%{http_code}' --max-time 5 "$url" || echo 000)
+    code=$(curl -s -o "$RUNDIR/$system-$sc.body" -w '%{http_code}' --max-time 5 "$url") || true
     if [[ $code != 200 ]]; then
         status="curl-$code"
         log "WARNING: $system $path answered $code to curl:"
