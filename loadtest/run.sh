@@ -197,7 +197,7 @@ RESULTS_DIR="$LT/results"
 mkdir -p "$RESULTS_DIR"
 CSV="$RESULTS_DIR/$TS.csv"
 JSON="$RESULTS_DIR/$TS.json"
-echo "round,scenario,path,system,rps,p50_ms,p99_ms,cpu_us_per_req,requests,non2xx,socket_errors,status" >"$CSV"
+echo "round,scenario,path,system,rps,p50_ms,p99_ms,cpu_us_per_req,requests,non2xx,socket_errors,status,proxy_core_busy_pct,backend_cpu_us_per_req" >"$CSV"
 
 to_ms() { # wrk latency "812.00us" / "1.23ms" / "1.05s" -> milliseconds
     awk -v v="$1" 'BEGIN {
@@ -209,6 +209,9 @@ to_ms() { # wrk latency "812.00us" / "1.23ms" / "1.05s" -> milliseconds
 }
 
 CLK_TCK=$(getconf CLK_TCK)
+core_ticks() { # "busy total" ticks of one core, from /proc/stat
+    awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
 cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -216,7 +219,7 @@ cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
 # measure SYSTEM PID PORT SCENARIO: curl check, warm-up, measured wrk run; appends a row to the CSV.
 # PID is the process whose CPU time is charged to the requests (the system under test, not the backend).
 measure() {
-    local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok t0 t1
+    local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok t0 t1 b0 b1 c0 c1
     url="http://127.0.0.1:$port$path"
     code=$(curl -s -o "$RUNDIR/$system-$sc.body" -w '%{http_code}' --max-time 5 "$url") || true
     if [[ $code != 200 ]]; then
@@ -229,10 +232,10 @@ measure() {
     taskset -c "$WRK_CPU" timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
     log "$system scenario $sc ($path): measuring ${DURATION}s"
     out="$RUNDIR/wrk-$system-$sc.txt"
-    t0=$(cpu_ticks "$pid")
+    t0=$(cpu_ticks "$pid") b0=$(cpu_ticks "$BACKEND_PID") c0=$(core_ticks "$PROXY_CPU")
     taskset -c "$WRK_CPU" timeout $((DURATION + 30)) \
         wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || status="wrk-failed"
-    t1=$(cpu_ticks "$pid")
+    t1=$(cpu_ticks "$pid") b1=$(cpu_ticks "$BACKEND_PID") c1=$(core_ticks "$PROXY_CPU")
     local rps p50 p99 reqs non2xx sockerr
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2; exit}' "$out")")
@@ -243,6 +246,8 @@ measure() {
     rps=${rps:-0} reqs=${reqs:-0} non2xx=${non2xx:-0} sockerr=${sockerr:-0}
     # CPU time the system under test spent per request: far less sensitive than rps to other load on the machine
     # (it still moves with cache and frequency effects), and the figure to compare when the machine is busy.
+    busy=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "NaN" }')
+    backend_us=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
     if [[ $non2xx != 0 || $sockerr != 0 ]]; then
         [[ $status == ok ]] && status=errors
@@ -252,8 +257,8 @@ measure() {
     if [[ ! -s "$RUNDIR/$system-$sc.body" ]]; then
         [[ $status == ok ]] && status=empty-body
     fi
-    log "$system $sc: $rps rps, p50 ${p50} ms, p99 ${p99} ms, CPU ${cpu_us} µs/request, $reqs requests, non-2xx $non2xx, socket errors $sockerr"
-    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$cpu_us,$reqs,$non2xx,$sockerr,$status" >>"$CSV"
+    log "$system $sc: $rps rps, p50 ${p50} ms, p99 ${p99} ms, CPU ${cpu_us} µs/request (backend ${backend_us}), CPU $PROXY_CPU busy ${busy}%, $reqs requests, non-2xx $non2xx, socket errors $sockerr"
+    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$cpu_us,$reqs,$non2xx,$sockerr,$status,$busy,$backend_us" >>"$CSV"
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -326,8 +331,8 @@ col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
         echo
         echo "### Scenario $sc — ${SCENARIO_DESC[$sc]}"
         echo
-        echo "| system | rps | vs nginx | p50 ms | p99 ms | CPU µs/req | CPU vs nginx | requests | non-2xx | socket errors | status |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        echo "| system | rps | vs nginx | p50 ms | p99 ms | CPU µs/req | CPU vs nginx | backend µs/req | CPU $PROXY_CPU busy | requests | non-2xx | socket errors | status |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         base=$(col "$sc" nginx 5 | median) base_cpu=$(col "$sc" nginx 8 | median)
         for sys in $SYSTEMS; do
             [[ -n $(col "$sc" "$sys" 5) ]] || continue
@@ -339,10 +344,13 @@ col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
             non2xx=$(col "$sc" "$sys" 10 | awk '{ t += $1 } END { print t }')
             sockerr=$(col "$sc" "$sys" 11 | awk '{ t += $1 } END { print t }')
             status=$(col "$sc" "$sys" 12 | sort -u | paste -sd' ' -)
+            busy=$(col "$sc" "$sys" 13 | median)
+            backend_us=$(col "$sc" "$sys" 14 | median)
             ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
             cratio=$(awk -v r="$cpu" -v b="$base_cpu" 'BEGIN { if (b + 0 > 0 && r + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
-            printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+            printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s%% | %s | %s | %s | %s |\n' \
                 "$sys$([[ $sys == direct ]] && echo " (no proxy; CPU is the backend's)")" "$rps" "$ratio" "$p50" "$p99" "$cpu" "$cratio" \
+                "$backend_us" "$busy" \
                 "$reqs" "$non2xx" "$sockerr" "$status"
         done
     done
@@ -356,7 +364,7 @@ col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
     echo "  \"settings\": {\"duration_s\": $DURATION, \"warmup_s\": $WARMUP, \"connections\": $CONNECTIONS, \"wrk_threads\": $WRK_THREADS, \"rounds\": $ROUNDS," \
          "\"wrk_cpu\": \"$WRK_CPU\", \"proxy_cpu\": \"$PROXY_CPU\", \"backend_cpu\": \"$BACKEND_CPU\", \"body_bytes\": $BODY_BYTES},"
     echo "  \"results\": ["
-    awk -F, 'NR > 1 { if (n++) print ","; printf "    {\"round\": %s, \"scenario\": \"%s\", \"path\": \"%s\", \"system\": \"%s\", \"rps\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"cpu_us_per_req\": %s, \"requests\": %s, \"non2xx\": %s, \"socket_errors\": %s, \"status\": \"%s\"}", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 } END { print "" }' "$CSV"
+    awk -F, 'NR > 1 { if (n++) print ","; printf "    {\"round\": %s, \"scenario\": \"%s\", \"path\": \"%s\", \"system\": \"%s\", \"rps\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"cpu_us_per_req\": %s, \"requests\": %s, \"non2xx\": %s, \"socket_errors\": %s, \"status\": \"%s\", \"proxy_core_busy_pct\": %s, \"backend_cpu_us_per_req\": %s}", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 } END { print "" }' "$CSV"
     echo "  ]"
     echo "}"
 } | sed -e "s/: NaN/: null/g" >"$JSON"
