@@ -348,7 +348,7 @@ col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
             backend_us=$(col "$sc" "$sys" 14 | median)
             ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
             cratio=$(awk -v r="$cpu" -v b="$base_cpu" 'BEGIN { if (b + 0 > 0 && r + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
-            printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s%% | %s | %s | %s | %s |\n' \
+            printf '| %s | %.0f | %s | %.2f | %.2f | %.1f | %s | %.1f | %.0f%% | %s | %s | %s | %s |\n' \
                 "$sys$([[ $sys == direct ]] && echo " (no proxy; CPU is the backend's)")" "$rps" "$ratio" "$p50" "$p99" "$cpu" "$cratio" \
                 "$backend_us" "$busy" \
                 "$reqs" "$non2xx" "$sockerr" "$status"
