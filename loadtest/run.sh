@@ -88,7 +88,9 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     local pid port
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    local i
+    # Newest first: wrk, then the system under test, then the backend.
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
     for port in "${PORTS[@]}"; do wait_port_free "$port"; done
     if [[ ${KEEP_RUNDIR:-0} == 1 || $rc != 0 ]]; then
         log "runtime dir kept: $RUNDIR"
@@ -121,10 +123,30 @@ start() {
     die "$name did not open port $port within 10 s"
 }
 
+forget_pid() { # drop a finished pid from PIDS so the cleanup never signals a reused pid
+    local p keep=()
+    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
 stop() {
     local pid=$1 port=$2
     stop_pid "$pid"
+    forget_pid "$pid"
     wait_port_free "$port"
+}
+
+# run_wrk OUT ARGS...: wrk on WRK_CPU, bounded in time; in the background + wait, so that a signal stops the
+# run at once (bash runs traps only after a foreground command ends) and the cleanup can stop wrk too.
+run_wrk() {
+    local out=$1 rc=0
+    shift
+    taskset -c "$WRK_CPU" timeout $((DURATION + WARMUP + 30)) wrk "$@" >"$out" 2>&1 &
+    local p=$!
+    PIDS+=("$p")
+    wait "$p" || rc=$?
+    forget_pid "$p"
+    return "$rc"
 }
 
 # ---- tools ------------------------------------------------------------------------------------------
@@ -229,12 +251,11 @@ measure() {
         echo >&2
     fi
     log "$system scenario $sc ($path): warm-up ${WARMUP}s"
-    taskset -c "$WRK_CPU" timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+    run_wrk /dev/null -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" || true
     log "$system scenario $sc ($path): measuring ${DURATION}s"
     out="$RUNDIR/wrk-$system-$sc.txt"
     t0=$(cpu_ticks "$pid") b0=$(cpu_ticks "$BACKEND_PID") c0=$(core_ticks "$PROXY_CPU")
-    taskset -c "$WRK_CPU" timeout $((DURATION + 30)) \
-        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || status="wrk-failed"
+    run_wrk "$out" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" || status="wrk-failed"
     t1=$(cpu_ticks "$pid") b1=$(cpu_ticks "$BACKEND_PID") c1=$(core_ticks "$PROXY_CPU")
     local rps p50 p99 reqs non2xx sockerr
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
