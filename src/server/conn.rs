@@ -134,7 +134,8 @@ impl ClientConn {
 
     /// Copies a `no-op` body from the backend to the client, re-framing it when needed.
     async fn stream_body(&mut self, worker: &Worker, mut reply: StreamReply) -> Result<(), Stop> {
-        self.flush().await?;
+        // The head stays in `out` and leaves with the first piece of the body: one write (and one segment) for a
+        // small answer instead of two, as Go's buffered response writer does.
         let mut gunzip = reply.stream.gunzip.then(|| flate2::write::GzDecoder::new(Vec::new()));
         loop {
             // Once the head is out, a failure can only cut the connection, so the client sees a short body.

@@ -83,9 +83,16 @@ pub fn run_worker(
     ready: Sender<Result<(), String>>,
 ) {
     if pin {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Pick among the CPUs this process may use (`taskset -c 1 ringway run -w 1` must stay on CPU 1), not
+        // among 0..available_parallelism, which is a count and not a set of CPU ids.
+        let cpus = allowed_cpus();
+        let cpu = if cpus.is_empty() {
+            index % std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            cpus[index % cpus.len()]
+        };
         // Best effort: a container may not let us pin; the worker still runs.
-        let _ = monoio::utils::bind_to_cpu_set([index % cores]);
+        let _ = monoio::utils::bind_to_cpu_set([cpu]);
     }
     let started = *PROCESS_START.get_or_init(Instant::now);
     let serve = async move {
@@ -120,6 +127,31 @@ pub fn run_worker(
         Ok(mut rt) => rt.block_on(serve),
         Err(e) => logging::error(&format!("worker {index}: cannot start a runtime: {e}")),
     }
+}
+
+/// The CPUs this thread may run on (inherited from the process: `taskset`, cgroups' cpusets), read from
+/// `Cpus_allowed_list` in /proc; empty when unreadable.
+fn allowed_cpus() -> Vec<usize> {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:").map(parse_cpu_list)))
+        .unwrap_or_default()
+}
+
+/// Parses a kernel CPU list such as `0-3,8,10-11`; empty on any malformed part.
+fn parse_cpu_list(list: &str) -> Vec<usize> {
+    let mut cpus = Vec::new();
+    for part in list.trim().split(',').filter(|p| !p.is_empty()) {
+        let range = match part.split_once('-') {
+            Some((a, b)) => a.parse::<usize>().ok().zip(b.parse::<usize>().ok()),
+            None => part.parse::<usize>().ok().map(|a| (a, a)),
+        };
+        match range {
+            Some((a, b)) if a <= b => cpus.extend(a..=b),
+            _ => return Vec::new(),
+        }
+    }
+    cpus
 }
 
 async fn accept_loop(worker: &Rc<Worker>, listener: TcpListener) {
@@ -169,5 +201,18 @@ async fn drain(worker: &Rc<Worker>) {
             return;
         }
         monoio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cpu_list;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(parse_cpu_list("1\n"), vec![1]);
+        assert_eq!(parse_cpu_list("\t0-3,8,10-11"), vec![0, 1, 2, 3, 8, 10, 11]);
+        assert_eq!(parse_cpu_list("3-1"), Vec::<usize>::new());
+        assert_eq!(parse_cpu_list("x"), Vec::<usize>::new());
     }
 }
