@@ -234,3 +234,25 @@ fn echo_endpoint_direct() {
     // A direct answer keeps the struct order, not sorted keys.
     assert!(res.body_str().starts_with(r#"{"req_uri":"#), "{}", res.body_str());
 }
+
+#[test]
+fn access_log_lines_in_gin_format_and_skip_paths() {
+    let cfg = r#"{"version":3,"extra_config":{"router":{"logger_skip_paths":["/__health"]}}}"#;
+    let gw = Gateway::start(cfg);
+    assert_eq!(gw.get("/missing?x=1").status, 404);
+    // The access log is flushed by each worker at least once a second.
+    assert!(gw.wait_stderr("\"/missing?x=1\"", std::time::Duration::from_secs(3)), "{}", gw.stderr());
+    let line = gw.stderr().lines().find(|l| l.contains("/missing")).unwrap_or_default().to_owned();
+    assert!(line.starts_with("[GIN] "), "{line}");
+    assert!(line.contains(" | 404 | "), "{line}");
+    assert!(line.contains(" 127.0.0.1 | GET "), "{line}");
+    assert!(!gw.stderr().contains("\"/__health\""), "logger_skip_paths: health checks are not logged");
+}
+
+#[test]
+fn access_log_can_be_disabled() {
+    let gw = Gateway::start(r#"{"version":3,"extra_config":{"router":{"disable_access_log":true}}}"#);
+    assert_eq!(gw.get("/missing").status, 404);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert!(!gw.stderr().contains("[GIN]"), "{}", gw.stderr());
+}
