@@ -119,7 +119,7 @@ fn check(args: CheckArgs) -> i32 {
         return 1;
     };
     println!("Parsing configuration file: {}", path.display());
-    let config = match load(&path) {
+    let config = match validate(&path) {
         Ok(c) => c,
         Err(e) => {
             println!("ERROR parsing the configuration file:\t{}", with_file(&path, &e));
@@ -148,9 +148,16 @@ fn check(args: CheckArgs) -> i32 {
     0
 }
 
-/// `check -t`: builds what a worker builds (router, endpoint pipes, backend hosts).
+/// What `check` validates: the file, then the routes (conflicts that make KrakenD panic at start-up are found
+/// without `-t` here).
+pub fn validate(path: &Path) -> Result<ServiceConfig, ConfigError> {
+    let config = load(path)?;
+    crate::router::Router::build(&config)?;
+    Ok(config)
+}
+
+/// `check -t`: also builds what a worker builds (endpoint pipes, backend hosts).
 fn test_pipes(config: &ServiceConfig) -> Result<(), String> {
-    crate::router::Router::build(config).map_err(|e| e.to_string())?;
     for endpoint in &config.endpoints {
         crate::proxy::Endpoint::build(endpoint, config, 0)?;
     }

@@ -182,13 +182,17 @@ impl ClientConn {
     /// Reads more bytes; `Ok(0)` at end of stream (a reset counts as the end too).
     fn fill(&mut self) -> Result<usize, String> {
         let mut tmp = [0u8; 64 * 1024];
-        match self.stream.read(&mut tmp) {
-            Ok(n) => {
-                self.buf.extend_from_slice(&tmp[..n]);
-                Ok(n)
+        loop {
+            match self.stream.read(&mut tmp) {
+                Ok(n) => {
+                    self.buf.extend_from_slice(&tmp[..n]);
+                    return Ok(n);
+                }
+                // A signal to the test process (a child gateway exiting) is not an answer: read again.
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => return Ok(0),
+                Err(e) => return Err(format!("read: {e}")),
             }
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => Ok(0),
-            Err(e) => Err(format!("read: {e}")),
         }
     }
 
@@ -201,6 +205,7 @@ impl ClientConn {
                 Ok(0) => return true,
                 Ok(n) => self.buf.extend_from_slice(&tmp[..n]),
                 Err(e) if e.kind() == ErrorKind::ConnectionReset => return true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => return false,
             }
         }
