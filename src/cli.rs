@@ -152,7 +152,7 @@ fn check(args: CheckArgs) -> i32 {
 fn test_pipes(config: &ServiceConfig) -> Result<(), String> {
     crate::router::Router::build(config).map_err(|e| e.to_string())?;
     for endpoint in &config.endpoints {
-        crate::proxy::Endpoint::build(endpoint, config, 0)?;
+        crate::proxy::Endpoint::build(endpoint, config, 0, &crate::backend::cache::Buckets::default())?;
     }
     Ok(())
 }
