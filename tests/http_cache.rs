@@ -247,3 +247,18 @@ fn the_namespace_is_no_longer_warned_about() {
     assert_eq!(gw.get("/e").status, 200);
     assert!(!gw.stderr().contains("qos/http-cache"), "{}", gw.stderr());
 }
+
+#[test]
+fn stale_if_error_serves_the_stale_entry_when_the_backend_fails() {
+    let b = Backend::new()
+        .route_seq("/x", vec![cached_reply("max-age=1, stale-if-error=60", r#"{"v":1}"#), Reply::status(503)])
+        .start();
+    let gw = gateway(&b, "{}", "[]");
+    let mut conn = gw.conn();
+    get(&mut conn, "/e", &[]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let res = get(&mut conn, "/e", &[]);
+    assert_eq!(res.status, 200, "the backend's 503 is hidden by the stale entry");
+    assert_eq!(res.json(), serde_json::json!({"v": 1}));
+    assert_eq!(b.requests().len(), 2);
+}
