@@ -169,24 +169,18 @@ impl HttpCache {
         let mut res_parts = http::Response::new(()).into_parts().0;
         res_parts.status = status;
         res_parts.headers = res_headers;
-        if let Some((old, _)) = stale {
+        if let Some((old, _)) = &stale {
             if res.head.status == 304 {
-                return Ok(self.revalidated(&key, &old, &parts, &res_parts, now));
+                return Ok(self.revalidated(&key, old, &parts, &res_parts, now));
             }
-            let policy = CachePolicy::new_options(&parts, &res_parts, now, OPTIONS);
-            let mut bucket = self.bucket.borrow_mut();
-            if storable(&policy, &parts.headers, &res_parts.headers, now) {
-                let stored = Stored::new(policy, res.head.clone(), res.body.clone(), res.decoded_gzip, &key, now);
-                bucket.put(&key, Some(&old), Rc::new(stored));
-            } else {
-                bucket.remove(&key, &old);
-            }
-            return Ok(res);
         }
         let policy = CachePolicy::new_options(&parts, &res_parts, now, OPTIONS);
+        let mut bucket = self.bucket.borrow_mut();
         if storable(&policy, &parts.headers, &res_parts.headers, now) {
             let stored = Stored::new(policy, res.head.clone(), res.body.clone(), res.decoded_gzip, &key, now);
-            self.bucket.borrow_mut().put(&key, None, Rc::new(stored));
+            bucket.put(&key, Rc::new(stored), |v| same_variant(v, &parts, now));
+        } else if let Some((old, _)) = &stale {
+            bucket.remove(&key, old);
         }
         Ok(res)
     }
@@ -206,7 +200,7 @@ impl HttpCache {
             AfterResponse::NotModified(policy, _) => {
                 let stored = Stored::new(policy, old.head.clone(), old.body.clone(), old.decoded_gzip, key, now);
                 let response = stored.response();
-                bucket.put(key, Some(old), Rc::new(stored));
+                bucket.put(key, Rc::new(stored), |v| std::ptr::eq(v, &**old) || same_variant(v, req, now));
                 response
             }
             // Validators that don't match ours: the body is still what the backend confirmed last, but the entry is
@@ -225,6 +219,15 @@ impl HttpCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Whether `stored` answers the same variant as `req` would (same method, URL and `Vary` values): a new response
+/// for `req` replaces it. Concurrent misses (`concurrent_calls`, parallel clients) so store one variant once.
+fn same_variant(stored: &Stored, req: &http::request::Parts, now: SystemTime) -> bool {
+    match stored.policy.before_request(req, now) {
+        BeforeRequest::Fresh(_) => true,
+        BeforeRequest::Stale { matches, .. } => matches,
     }
 }
 
@@ -377,11 +380,13 @@ impl Bucket {
         slot.variants.clone()
     }
 
-    /// Stores `new` under `key`, in place of `old` when that is still there; then evicts down to the caps.
-    pub fn put(&mut self, key: &str, old: Option<&Rc<Stored>>, new: Rc<Stored>) {
+    /// Stores `new` under `key`, in place of the variant `same` picks (or beside the others); then evicts down to
+    /// the caps. An entry larger than the whole bucket is not stored, and the variant it would replace goes.
+    pub fn put(&mut self, key: &str, new: Rc<Stored>, same: impl Fn(&Stored) -> bool) {
         if self.caps.is_some_and(|c| new.size > c.max_size) {
+            let old = self.map.get(key).and_then(|slot| slot.variants.iter().find(|v| same(v)).cloned());
             if let Some(old) = old {
-                self.remove(key, old);
+                self.remove(key, &old);
             }
             return;
         }
@@ -390,8 +395,7 @@ impl Bucket {
         self.bytes += new.size;
         match self.map.get_mut(key) {
             Some(slot) => {
-                let at = old.and_then(|o| slot.variants.iter().position(|v| Rc::ptr_eq(v, o)));
-                let replaced = match at {
+                let replaced = match slot.variants.iter().position(|v| same(v)) {
                     Some(i) => Some(std::mem::replace(&mut slot.variants[i], new)),
                     None if slot.variants.len() >= MAX_VARIANTS => {
                         let first = slot.variants.remove(0);

@@ -156,10 +156,10 @@ fn gateway_timeout_head_is_valid() {
 #[test]
 fn lru_by_items() {
     let mut b = Bucket::new(Some(CacheCaps { max_items: 2, max_size: 1 << 20 }));
-    b.put("a", None, stored("a", 10));
-    b.put("b", None, stored("b", 10));
+    b.put("a", stored("a", 10), |_| false);
+    b.put("b", stored("b", 10), |_| false);
     assert_eq!(b.get("a").len(), 1, "a is now the most recently used");
-    b.put("c", None, stored("c", 10));
+    b.put("c", stored("c", 10), |_| false);
     assert_eq!(b.len(), 2);
     assert!(b.get("b").is_empty(), "b was the least recently used");
     assert_eq!(b.get("a").len(), 1);
@@ -170,14 +170,14 @@ fn lru_by_items() {
 fn lru_by_bytes() {
     let one = stored("a", 1000).size;
     let mut b = Bucket::new(Some(CacheCaps { max_items: 100, max_size: one * 2 + 10 }));
-    b.put("a", None, stored("a", 1000));
-    b.put("b", None, stored("b", 1000));
-    b.put("c", None, stored("c", 1000));
+    b.put("a", stored("a", 1000), |_| false);
+    b.put("b", stored("b", 1000), |_| false);
+    b.put("c", stored("c", 1000), |_| false);
     assert_eq!(b.len(), 2);
     assert!(b.bytes() <= one * 2 + 10);
     assert!(b.get("a").is_empty());
     let mut small = Bucket::new(Some(CacheCaps { max_items: 100, max_size: 1024 }));
-    small.put("big", None, stored("big", 4096));
+    small.put("big", stored("big", 4096), |_| false);
     assert!(small.is_empty(), "an entry larger than the whole bucket is not stored");
     assert_eq!(small.bytes(), 0);
 }
@@ -186,17 +186,17 @@ fn lru_by_bytes() {
 fn uncapped_replace_and_remove() {
     let mut b = Bucket::new(None);
     let first = stored("k", 10);
-    b.put("k", None, first.clone());
+    b.put("k", first.clone(), |_| false);
     let second = stored("k", 20);
-    b.put("k", Some(&first), second.clone());
+    b.put("k", second.clone(), |v| std::ptr::eq(v, &*first));
     assert_eq!(b.get("k").len(), 1, "replaced in place");
     assert_eq!(b.bytes(), second.size);
-    b.put("k", None, stored("k", 5));
+    b.put("k", stored("k", 5), |_| false);
     assert_eq!(b.get("k").len(), 2, "another variant");
     b.remove("k", &second);
     assert_eq!(b.get("k").len(), 1);
     for _ in 0..MAX_VARIANTS + 3 {
-        b.put("k", None, stored("k", 1));
+        b.put("k", stored("k", 1), |_| false);
     }
     assert_eq!(b.get("k").len(), MAX_VARIANTS);
     let all = b.get("k");
@@ -216,4 +216,17 @@ fn shared_bucket_is_one_per_worker() {
     let (a, b, c) = (buckets.cache_for(&shared), buckets.cache_for(&shared), buckets.cache_for(&private));
     assert!(Rc::ptr_eq(&a.bucket, &b.bucket));
     assert!(!Rc::ptr_eq(&a.bucket, &c.bucket));
+}
+
+#[test]
+fn concurrent_misses_store_one_variant() {
+    let mut b = Bucket::new(None);
+    let now = SystemTime::now();
+    for _ in 0..3 {
+        b.put("k", stored("k", 10), |v| same_variant(v, &req(""), now));
+    }
+    assert_eq!(b.get("k").len(), 1, "the same request's answer replaces the earlier one");
+    assert_eq!(b.bytes(), stored("k", 10).size);
+    let other = request_parts(Method::Head, "http://b:8080/x?a=1", b"").expect("head request");
+    assert!(!same_variant(&b.get("k")[0], &other, now), "HEAD is another method");
 }
