@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::CacheCaps;
 
 fn head(wire: &'static str) -> ResponseHead {
     ResponseHead::synthetic(wire.as_bytes()).expect("a valid test head")
