@@ -28,6 +28,7 @@ fn backend() -> BackendConfig {
         return_error_details: None,
         shadow: false,
         static_filesystem: None,
+        http_cache: None,
         extra_config: BTreeMap::new(),
     }
 }

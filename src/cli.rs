@@ -159,7 +159,7 @@ pub fn validate(path: &Path) -> Result<ServiceConfig, ConfigError> {
 /// `check -t`: also builds what a worker builds (endpoint pipes, backend hosts).
 fn test_pipes(config: &ServiceConfig) -> Result<(), String> {
     for endpoint in &config.endpoints {
-        crate::proxy::Endpoint::build(endpoint, config, 0)?;
+        crate::proxy::Endpoint::build(endpoint, config, 0, &crate::backend::cache::Buckets::default())?;
     }
     Ok(())
 }

@@ -176,6 +176,19 @@ impl ResponseHead {
         Ok(Some((len, head)))
     }
 
+    /// A head the gateway writes itself (the cache's `504` for `only-if-cached`); `wire` must be a complete,
+    /// valid response head, which the tests of its callers check.
+    pub fn synthetic(wire: &'static [u8]) -> Option<ResponseHead> {
+        let (_, mut head) = Self::parse(wire, false).ok().flatten()?;
+        head.bytes = Bytes::from_static(wire);
+        Some(head)
+    }
+
+    /// Size of the head as received, for the cache's byte accounting.
+    pub fn wire_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// First value of a header (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)

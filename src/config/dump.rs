@@ -185,6 +185,13 @@ fn dump_endpoint(o: &mut String, e: &EndpointConfig) {
         if let Some(path) = &b.static_filesystem {
             let _ = writeln!(o, "    static_filesystem: {:?}", path.display().to_string());
         }
+        if let Some(cache) = &b.http_cache {
+            let caps = cache.caps.map_or_else(
+                || "uncapped".to_owned(),
+                |c| format!("max_items={} max_size={}", c.max_items, c.max_size),
+            );
+            let _ = writeln!(o, "    http_cache: shared={} {caps}", cache.shared);
+        }
         extra(o, "    ", &b.extra_config);
     }
 }

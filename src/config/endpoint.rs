@@ -221,6 +221,7 @@ fn build_backend(
     let shadow = namespaces::backend_shadow(&extra_config).map_err(err)?;
     let (return_error_code, return_error_details) = namespaces::backend_http(&extra_config).map_err(err)?;
     let static_filesystem = namespaces::backend_static_filesystem(&extra_config).map_err(err)?;
+    let http_cache = namespaces::http_cache(&extra_config).map_err(err)?;
     Ok(BackendConfig {
         url_pattern,
         hosts,
@@ -238,6 +239,7 @@ fn build_backend(
         return_error_details,
         shadow,
         static_filesystem,
+        http_cache,
         extra_config,
     })
 }

@@ -319,8 +319,28 @@ pub struct BackendConfig {
     pub shadow: bool,
     /// `backend/static-filesystem.path`: read `url_pattern` from this directory instead of calling a host.
     pub static_filesystem: Option<std::path::PathBuf>,
+    /// `qos/http-cache`: cache this backend's responses (§20); `None` when the namespace is absent.
+    pub http_cache: Option<HttpCacheConfig>,
     /// The backend `extra_config`, namespaces normalised.
     pub extra_config: ExtraConfig,
+}
+
+/// Backend `qos/http-cache` (§20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpCacheConfig {
+    /// `shared`: one bucket for every backend with `shared: true` (per worker, see `backend::cache`).
+    pub shared: bool,
+    /// `max_items` + `max_size` (bytes, approximate): an LRU-capped bucket; `None` = uncapped.
+    pub caps: Option<CacheCaps>,
+}
+
+/// The LRU caps of a cache bucket; both are set or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheCaps {
+    /// `max_items` (≥ 1).
+    pub max_items: usize,
+    /// `max_size` in bytes (≥ 1024), counted approximately (body + headers + key).
+    pub max_size: usize,
 }
 
 /// A compiled `url_pattern`: literal pieces and placeholders, so building a URL is one pass with no parsing.

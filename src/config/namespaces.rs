@@ -4,7 +4,7 @@
 
 use super::aliases::{ALIASES, KNOWN};
 use super::host::{canonical_header, parse_ip_net};
-use super::model::{ExtraConfig, RouterOptions, StaticFilesystem};
+use super::model::{CacheCaps, ExtraConfig, HttpCacheConfig, RouterOptions, StaticFilesystem};
 use super::raw::from_value;
 use super::validate::Warnings;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ pub const PROXY: &str = "proxy";
 pub const BACKEND_HTTP: &str = "backend/http";
 pub const SERVER_STATIC_FILESYSTEM: &str = "server/static-filesystem";
 pub const BACKEND_STATIC_FILESYSTEM: &str = "backend/static-filesystem";
+pub const HTTP_CACHE: &str = "qos/http-cache";
 
 /// Keys the schema allows anywhere as comments (`@comment`, `$id`, `_note`, `#x`).
 fn is_comment(key: &str) -> bool {
@@ -223,4 +224,41 @@ pub fn backend_static_filesystem(extra: &ExtraConfig) -> Result<Option<PathBuf>,
         ));
     }
     Ok(Some(PathBuf::from(raw.path)))
+}
+
+/// Smallest `max_size` the schema accepts (bytes).
+const HTTP_CACHE_MIN_SIZE: u64 = 1024;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawHttpCache {
+    shared: bool,
+    max_items: Option<u64>,
+    max_size: Option<u64>,
+}
+
+/// Backend `qos/http-cache` (§20): `{}` is a private, uncapped bucket.
+pub fn http_cache(extra: &ExtraConfig) -> Result<Option<HttpCacheConfig>, String> {
+    let Some(raw) = decode::<RawHttpCache>(extra, HTTP_CACHE)? else {
+        return Ok(None);
+    };
+    let at = key_path(HTTP_CACHE);
+    let caps = match (raw.max_items, raw.max_size) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(format!("{at}.max_size: missing; max_items and max_size must be set together (or neither)"))
+        }
+        (None, Some(_)) => {
+            return Err(format!("{at}.max_items: missing; max_items and max_size must be set together (or neither)"))
+        }
+        (Some(0), _) => return Err(format!("{at}.max_items: must be at least 1")),
+        (_, Some(size)) if size < HTTP_CACHE_MIN_SIZE => {
+            return Err(format!("{at}.max_size: must be at least {HTTP_CACHE_MIN_SIZE} (bytes), got {size}"))
+        }
+        (Some(items), Some(size)) => Some(CacheCaps {
+            max_items: usize::try_from(items).unwrap_or(usize::MAX),
+            max_size: usize::try_from(size).unwrap_or(usize::MAX),
+        }),
+    };
+    Ok(Some(HttpCacheConfig { shared: raw.shared, caps }))
 }

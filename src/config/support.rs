@@ -3,19 +3,19 @@
 //! A namespace that decides who may call an endpoint or what reaches a backend (auth, security, rate limits,
 //! validation, request modifiers, custom backends) must not be silently ignored: serving the endpoint without it
 //! would open or change it. Until its component exists, such a config is refused at start-up with a message that
-//! names the namespace. Namespaces that only observe (telemetry, documentation) or tune (the backend cache, the
-//! circuit breaker) draw a warning instead.
+//! names the namespace. Namespaces that only observe (telemetry, documentation) or tune (the circuit breaker) draw a
+//! warning instead.
 
 use super::model::ExtraConfig;
 use super::validate::Warnings;
 
 /// Namespaces this build implements (the keys that it reads are listed in the README).
 const IMPLEMENTED: &[&str] =
-    &["router", "proxy", "backend/http", "server/static-filesystem", "backend/static-filesystem"];
+    &["router", "proxy", "backend/http", "server/static-filesystem", "backend/static-filesystem", "qos/http-cache"];
 
 /// Recognised namespaces that only observe or tune: ignored with a warning until implemented.
 const ADVISORY_PREFIXES: &[&str] =
-    &["telemetry/", "documentation/", "qos/http-cache", "qos/circuit-breaker", "redis", "backend/http/client"];
+    &["telemetry/", "documentation/", "qos/circuit-breaker", "redis", "backend/http/client"];
 
 /// `proxy` keys whose components are not in this build yet; each changes the answer, so each is refused.
 const PROXY_KEYS_NOT_YET: &[&str] = &["sequential", "static", "combiner"];

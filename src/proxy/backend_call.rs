@@ -7,6 +7,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use sonic_rs::Value;
 
 use crate::backend::balance::Balancer;
+use crate::backend::cache::{Buckets, HttpCache};
 use crate::backend::request::Forwarding;
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
@@ -29,6 +30,8 @@ pub struct BackendStage {
     concurrent_calls: u8,
     /// The endpoint `timeout`, of which racing calls get [`CONCURRENT_TIMEOUT_PCT`].
     endpoint_timeout: Duration,
+    /// `qos/http-cache`: this backend's bucket on this worker (or the worker's shared one).
+    cache: Option<HttpCache>,
 }
 
 /// Share of the endpoint timeout that `concurrent_calls` get (lura `proxy/concurrent.go`).
@@ -67,6 +70,7 @@ impl BackendStage {
         backend: &BackendConfig,
         client: &HttpClientConfig,
         worker: usize,
+        caches: &Buckets,
     ) -> Result<Self, String> {
         let targets = backend.hosts.iter().map(|h| Target::parse(h)).collect::<Result<Vec<_>, _>>()?;
         let count = targets.len().max(1);
@@ -77,6 +81,11 @@ impl BackendStage {
             manipulation: Manipulation::build(backend)?,
             concurrent_calls: endpoint.concurrent_calls.max(1),
             endpoint_timeout: endpoint.timeout,
+            // `no-op` bodies are streamed to the client and never held, so there is nothing to store (README).
+            cache: backend
+                .http_cache
+                .filter(|_| backend.encoding != BackendEncoding::NoOp)
+                .map(|c| caches.cache_for(&c)),
             config: backend.clone(),
         })
     }
@@ -129,10 +138,11 @@ impl BackendStage {
         }
         let target =
             self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
-        let res = client
-            .call(target, &out)
-            .await
-            .map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
+        let res = match &self.cache {
+            Some(cache) => cache.call(client, target, &out).await,
+            None => client.call(target, &out).await,
+        };
+        let res = res.map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
         if res.head.status != 200 && res.head.status != 201 {
             let content_type = res.head.header("content-type");
             if let Some(alias) = &self.config.return_error_details {

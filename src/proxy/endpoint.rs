@@ -10,6 +10,7 @@ use sonic_rs::Value;
 
 use super::backend_call::{BackendStage, Failure, Fetched};
 use super::render::{self, GatewayHeaders};
+use crate::backend::cache::Buckets;
 use crate::backend::client::Streaming;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
 use crate::merge::{merge_into, Flatmap};
@@ -50,12 +51,17 @@ pub struct StreamReply {
 }
 
 impl Endpoint {
-    pub fn build(config: &EndpointConfig, service: &ServiceConfig, worker: usize) -> Result<Endpoint, String> {
+    pub fn build(
+        config: &EndpointConfig,
+        service: &ServiceConfig,
+        worker: usize,
+        caches: &Buckets,
+    ) -> Result<Endpoint, String> {
         let mut backends = Vec::new();
         let mut shadows = Vec::new();
         let label = format!("endpoint {} {}", config.method.as_str(), config.path);
         for (i, b) in config.backends.iter().enumerate() {
-            let stage = BackendStage::build(config, b, &service.client, worker)
+            let stage = BackendStage::build(config, b, &service.client, worker, caches)
                 .map_err(|e| format!("{label}, backend #{i}: {e}"))?;
             if b.shadow {
                 shadows.push(Rc::new(stage));

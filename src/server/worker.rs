@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use monoio::net::{ListenerOpts, TcpListener};
 
+use crate::backend::cache::Buckets;
 use crate::backend::Client;
 use crate::config::ServiceConfig;
 use crate::proxy::Endpoint;
@@ -32,6 +33,9 @@ pub struct Worker {
     pub router: Router,
     pub endpoints: Vec<Endpoint>,
     pub client: Client,
+    /// `qos/http-cache` buckets of this core: each cached backend holds its own; `shared: true` backends share one
+    /// per worker (so "shared" and hit rates are per core).
+    pub caches: Buckets,
     pub log: AccessLog,
     /// The `X-Krakend` value: `Version X`, or `Version undefined` with `hide_version_header`.
     pub x_krakend: Vec<u8>,
@@ -44,8 +48,12 @@ pub struct Worker {
 impl Worker {
     pub fn build(index: usize, config: Arc<ServiceConfig>, started: Instant) -> Result<Worker, String> {
         let router = Router::build(&config).map_err(|e| e.to_string())?;
-        let endpoints =
-            config.endpoints.iter().map(|e| Endpoint::build(e, &config, index)).collect::<Result<Vec<_>, _>>()?;
+        let caches = Buckets::default();
+        let endpoints = config
+            .endpoints
+            .iter()
+            .map(|e| Endpoint::build(e, &config, index, &caches))
+            .collect::<Result<Vec<_>, _>>()?;
         let router_opts = &config.router;
         let x_krakend = if router_opts.hide_version_header {
             b"Version undefined".to_vec()
@@ -57,6 +65,7 @@ impl Worker {
             router,
             endpoints,
             client: Client::new(config.client.clone()),
+            caches,
             log: AccessLog::new(!router_opts.disable_access_log, router_opts.logger_skip_paths.clone()),
             x_krakend,
             started,

@@ -39,6 +39,7 @@ fn backend(parts: Vec<UrlPart>) -> BackendConfig {
         return_error_details: None,
         shadow: false,
         static_filesystem: None,
+        http_cache: None,
         extra_config: BTreeMap::new(),
     }
 }
