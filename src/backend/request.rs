@@ -122,8 +122,21 @@ impl Forwarding {
 
     /// Builds the request for this backend from the client's request.
     pub fn request(&self, client: &RequestHead, params: &Params, client_ip: &str, body: Bytes) -> OutgoingRequest {
+        self.request_with(client, params, &[], client_ip, body)
+    }
+
+    /// [`Forwarding::request`] with values for the `url_pattern`'s dynamic placeholders (`{resp0_id}` of the
+    /// sequential proxy), by placeholder name; a placeholder without a value is left in lura's internal form.
+    pub fn request_with(
+        &self,
+        client: &RequestHead,
+        params: &Params,
+        dynamic: &[DynamicValue<'_>],
+        client_ip: &str,
+        body: Bytes,
+    ) -> OutgoingRequest {
         let mut path_and_query = String::with_capacity(self.pattern.source.len() + 32);
-        self.fill_pattern(&mut path_and_query, params);
+        self.fill_pattern(&mut path_and_query, params, dynamic);
         self.append_query(&mut path_and_query, client.query());
 
         let mut header_block = Vec::with_capacity(256);
@@ -180,7 +193,7 @@ impl Forwarding {
         OutgoingRequest { method: self.method, path_and_query, header_block, gateway_gzip, body, has_body }
     }
 
-    fn fill_pattern(&self, out: &mut String, params: &Params) {
+    fn fill_pattern(&self, out: &mut String, params: &Params, dynamic: &[DynamicValue<'_>]) {
         let mut in_query = false;
         for part in &self.pattern.parts {
             match part {
@@ -196,9 +209,20 @@ impl Forwarding {
                         let _ = write!(out, "{}", utf8_percent_encode(value, PATH_ESCAPE));
                     }
                 }
-                // Filled by the sequential proxy / JWT components; without them KrakenD leaves the placeholder.
+                // Filled by the sequential proxy (and later the JWT component). Without a value lura leaves its
+                // internal template key (`{{.Resp0_id}}`), which the URL serialisation then escapes in the path
+                // (`%7B%7B.Resp0_id%7D%7D`) and leaves raw in the query (§11).
                 UrlPart::Dynamic(name) => {
-                    let _ = write!(out, "{{{name}}}");
+                    let internal;
+                    let value = match dynamic.iter().find(|(n, _)| *n == name) {
+                        Some((_, v)) => v.as_str(),
+                        None => {
+                            internal = internal_key(name);
+                            internal.as_str()
+                        }
+                    };
+                    let set = if in_query { REQUEST_LINE_ESCAPE } else { PATH_ESCAPE };
+                    let _ = write!(out, "{}", utf8_percent_encode(value, set));
                 }
             }
         }
@@ -232,6 +256,22 @@ impl Forwarding {
             form_encode(out, v);
         }
     }
+}
+
+/// A value for a dynamic `url_pattern` placeholder: (name as written without braces, value).
+pub type DynamicValue<'a> = (&'a str, String);
+
+/// lura's template form of a placeholder: `resp0_id` → `{{.Resp0_id}}` (first letter capitalised).
+pub fn internal_key(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 5);
+    s.push_str("{{.");
+    let mut chars = name.chars();
+    if let Some(first) = chars.next() {
+        s.extend(first.to_uppercase());
+    }
+    s.push_str(chars.as_str());
+    s.push_str("}}");
+    s
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component; `None` on a bad escape (Go skips that pair).

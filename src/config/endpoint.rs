@@ -81,12 +81,14 @@ pub(super) fn build_endpoint(
     let params = endpoint_params(&path, root.disable_rest);
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
     super::support::check(&extra_config, &label, w).map_err(ConfigError::new)?;
-    namespaces::check_endpoint_proxy(&extra_config).map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
+    namespaces::check_endpoint_proxy(&extra_config, &label, w)
+        .map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
     let endpoint = EndpointShape { label: &label, path: &path, method, params: &params, output_encoding };
     let mut backends = Vec::with_capacity(raw.backend.len());
     for (i, backend) in raw.backend.into_iter().enumerate() {
         backends.push(build_backend(i, backend, &endpoint, root, w)?);
     }
+    check_sequential_references(&label, &extra_config, &backends, w);
     Ok(EndpointConfig {
         path,
         method,
@@ -100,6 +102,47 @@ pub(super) fn build_endpoint(
         backends,
         extra_config,
     })
+}
+
+/// `{respN_…}` placeholders KrakenD accepts at start-up but never fills (§11): a reference to the backend itself or a
+/// later one (lura skips `N >= i`), or any of them on an endpoint without `proxy.sequential`. They stay in the URL
+/// in lura's internal form (`{{.Resp0_id}}`); warned about, not refused, since KrakenD starts with them.
+fn check_sequential_references(label: &str, extra: &ExtraConfig, backends: &[BackendConfig], w: &mut Warnings) {
+    let sequential =
+        extra.get(namespaces::PROXY).and_then(|p| p.get("sequential")).and_then(serde_json::Value::as_bool)
+            == Some(true);
+    // Indices count the regular backends only: KrakenD removes shadow backends before building the sequence.
+    let mut regular = 0;
+    for (i, b) in backends.iter().enumerate() {
+        let own = if b.shadow { None } else { Some(regular) };
+        regular += usize::from(!b.shadow);
+        for part in &b.url_pattern.parts {
+            let UrlPart::Dynamic(name) = part else { continue };
+            let Some(n) = name
+                .strip_prefix("resp")
+                .and_then(|r| r.split_once('_'))
+                .and_then(|(digits, _)| digits.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            let why = match own {
+                _ if !sequential => "the endpoint has no extra_config.proxy.sequential: true",
+                None => "shadow backends are not part of the sequence",
+                Some(own) if n >= own => "only earlier backends' answers can fill it (resp0 is the first backend)",
+                Some(_) => continue,
+            };
+            w.push(format!(
+                "{label}, backend #{i}: url_pattern placeholder {{{name}}} is never filled ({why}); it is sent as \
+                 {{{{.{}}}}}, as KrakenD does",
+                capitalised(name)
+            ));
+        }
+    }
+}
+
+fn capitalised(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// §15: an unknown `output_encoding` uses the renderer named like the single backend's `encoding`, else json.

@@ -160,23 +160,61 @@ pub fn server_static_filesystem(extra: &ExtraConfig) -> Result<Option<StaticFile
 #[allow(dead_code)]
 struct RawEndpointProxy {
     sequential: bool,
+    /// Parsed and validated only: its consumers (CEL, Lua, the body generator, plugins) are not in this build yet,
+    /// and `url_pattern` placeholders do not need it (§11).
     sequential_propagated_params: Vec<String>,
     #[serde(rename = "static")]
-    static_response: Option<RawStatic>,
+    static_response: Option<serde_json::Value>,
     flatmap_filter: Vec<serde_json::Map<String, serde_json::Value>>,
     combiner: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-#[allow(dead_code)]
-struct RawStatic {
-    data: serde_json::Value,
-    strategy: String,
+/// The schema pattern of `sequential_propagated_params` items: `^resp[0-9]+(_[^\s]+)?$`.
+fn is_propagated_param(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("resp") else { return false };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return false;
+    }
+    match rest[digits..].strip_prefix('_') {
+        None => rest.len() == digits,
+        Some(field) => !field.is_empty() && !field.chars().any(char::is_whitespace),
+    }
 }
 
-pub fn check_endpoint_proxy(extra: &ExtraConfig) -> Result<(), String> {
-    decode::<RawEndpointProxy>(extra, PROXY).map(drop)
+/// Checks the endpoint `proxy` namespace. `static` follows lura's reading (`proxy/static.go`): a `static` or
+/// `data` that is not an object silently disables it there, and a missing or unknown `strategy` is `always`; both
+/// draw a warning here.
+pub fn check_endpoint_proxy(extra: &ExtraConfig, label: &str, warnings: &mut Warnings) -> Result<(), String> {
+    let Some(raw) = decode::<RawEndpointProxy>(extra, PROXY)? else { return Ok(()) };
+    for (i, name) in raw.sequential_propagated_params.iter().enumerate() {
+        if !is_propagated_param(name) {
+            return Err(format!(
+                "extra_config.proxy.sequential_propagated_params[{i}]: '{name}' does not match ^resp[0-9]+(_[^\\s]+)?$ \
+                 (want e.g. \"resp0_user.id\" or \"resp0\")"
+            ));
+        }
+    }
+    let Some(st) = raw.static_response.filter(|s| !s.is_null()) else { return Ok(()) };
+    let at = format!("{label}: extra_config.proxy.static");
+    let Some(obj) = st.as_object() else {
+        warnings.push(format!("{at}: not an object; the static proxy is disabled, as KrakenD does"));
+        return Ok(());
+    };
+    if !obj.get("data").is_some_and(serde_json::Value::is_object) {
+        warnings.push(format!("{at}.data: missing or not an object; the static proxy is disabled, as KrakenD does"));
+        return Ok(());
+    }
+    match obj.get("strategy").map(|s| s.as_str()) {
+        Some(Some("always" | "success" | "complete" | "errored" | "incomplete")) => {}
+        None => warnings.push(format!("{at}.strategy: missing; using \"always\", as KrakenD does")),
+        Some(_) => warnings.push(format!(
+            "{at}.strategy: unknown value {}; using \"always\", as KrakenD does (want always, success, complete, \
+             errored or incomplete)",
+            obj.get("strategy").map_or(String::new(), |s| s.to_string())
+        )),
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]

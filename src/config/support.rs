@@ -18,7 +18,7 @@ const ADVISORY_PREFIXES: &[&str] =
     &["telemetry/", "documentation/", "qos/circuit-breaker", "redis", "backend/http/client"];
 
 /// `proxy` keys whose components are not in this build yet; each changes the answer, so each is refused.
-const PROXY_KEYS_NOT_YET: &[&str] = &["sequential", "static", "combiner"];
+const PROXY_KEYS_NOT_YET: &[&str] = &["combiner"];
 
 /// Checks one `extra_config` (after alias resolution) against what this build implements.
 pub fn check(extra: &ExtraConfig, place: &str, warnings: &mut Warnings) -> Result<(), String> {

@@ -8,7 +8,7 @@ use sonic_rs::Value;
 
 use crate::backend::balance::Balancer;
 use crate::backend::cache::{Buckets, HttpCache};
-use crate::backend::request::Forwarding;
+use crate::backend::request::{internal_key, DynamicValue, Forwarding};
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
 use crate::encoding as json;
@@ -100,12 +100,27 @@ impl BackendStage {
         client_ip: &str,
         body: Bytes,
     ) -> Result<Fetched, Failure> {
+        self.fetch_with(client, req, params, &[], client_ip, body).await
+    }
+
+    /// [`BackendStage::fetch`] with values for the `url_pattern`'s dynamic placeholders (the sequential proxy's
+    /// `{respN_…}`).
+    pub async fn fetch_with(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        dynamic: &[DynamicValue<'_>],
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Fetched, Failure> {
         if self.concurrent_calls <= 1 {
-            return self.fetch_once(client, req, params, client_ip, body).await;
+            return self.fetch_once(client, req, params, dynamic, client_ip, body).await;
         }
         let deadline = Instant::now() + self.endpoint_timeout * CONCURRENT_TIMEOUT_PCT / 100;
-        let mut calls: FuturesUnordered<_> =
-            (0..self.concurrent_calls).map(|_| self.fetch_once(client, req, params, client_ip, body.clone())).collect();
+        let mut calls: FuturesUnordered<_> = (0..self.concurrent_calls)
+            .map(|_| self.fetch_once(client, req, params, dynamic, client_ip, body.clone()))
+            .collect();
         let mut last = None;
         loop {
             match monoio::time::timeout_at(deadline.into(), calls.next()).await {
@@ -126,10 +141,11 @@ impl BackendStage {
         client: &Client,
         req: &RequestHead,
         params: &Params,
+        dynamic: &[DynamicValue<'_>],
         client_ip: &str,
         body: Bytes,
     ) -> Result<Fetched, Failure> {
-        let out = self.forwarding.request(req, params, client_ip, body);
+        let out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query.split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
@@ -204,25 +220,8 @@ fn internal_pattern(endpoint: &EndpointConfig, backend: &BackendConfig) -> Strin
     for part in &backend.url_pattern.parts {
         match part {
             UrlPart::Literal(t) => s.push_str(t),
-            UrlPart::Param(i) => {
-                let name = endpoint.params.get(*i).map_or("", String::as_str);
-                s.push_str("{{.");
-                let mut chars = name.chars();
-                if let Some(first) = chars.next() {
-                    s.extend(first.to_uppercase());
-                }
-                s.push_str(chars.as_str());
-                s.push_str("}}");
-            }
-            UrlPart::Dynamic(name) => {
-                s.push_str("{{.");
-                let mut chars = name.chars();
-                if let Some(first) = chars.next() {
-                    s.extend(first.to_uppercase());
-                }
-                s.push_str(chars.as_str());
-                s.push_str("}}");
-            }
+            UrlPart::Param(i) => s.push_str(&internal_key(endpoint.params.get(*i).map_or("", String::as_str))),
+            UrlPart::Dynamic(name) => s.push_str(&internal_key(name)),
         }
     }
     s

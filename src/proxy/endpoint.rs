@@ -10,6 +10,8 @@ use sonic_rs::Value;
 
 use super::backend_call::{BackendStage, Failure, Fetched};
 use super::render::{self, GatewayHeaders};
+use super::sequential::{self, Sequence};
+use super::static_response::StaticResponse;
 use crate::backend::cache::Buckets;
 use crate::backend::client::Streaming;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
@@ -31,6 +33,10 @@ pub struct Endpoint {
     shadows: Vec<Rc<BackendStage>>,
     /// Endpoint `proxy.flatmap_filter`, run on the merged data; only with more than one (non-shadow) backend.
     flatmap: Option<Flatmap>,
+    /// `proxy.sequential` with more than one (non-shadow) backend: the backends' `{respN_…}` placeholders.
+    sequence: Option<Sequence>,
+    /// `proxy.static`, applied to the answer after the merge.
+    static_response: Option<StaticResponse>,
     /// `public, max-age=N` when `cache_ttl` is set.
     cache_control: Option<Vec<u8>>,
 }
@@ -74,9 +80,14 @@ impl Endpoint {
             0 | 1 => None,
             _ => Flatmap::build(&config.extra_config).map_err(|e| format!("{label}: {e}"))?,
         };
+        // lura builds `sequentialMerge` only in front of several backends; one backend is called as usual.
+        let sequence = (backends.len() > 1 && sequential::enabled(&config.extra_config))
+            .then(|| Sequence::build(backends.iter().map(|b| &b.config.url_pattern)));
         let secs = config.cache_ttl.as_secs();
         Ok(Endpoint {
             flatmap,
+            sequence,
+            static_response: StaticResponse::build(&config.extra_config),
             config: config.clone(),
             backends,
             shadows,
@@ -101,7 +112,7 @@ impl Endpoint {
         if self.config.output_encoding == OutputEncoding::NoOp {
             return self.handle_no_op(worker, req, params, body, client_ip, out, headers).await;
         }
-        let outcome = match monoio::time::timeout(
+        let mut outcome = match monoio::time::timeout(
             self.config.timeout,
             self.collect(worker, req, params, body, client_ip),
         )
@@ -116,6 +127,13 @@ impl Endpoint {
         };
         for f in &outcome.failures {
             worker.log.backend_error(&self.config, &f.message);
+        }
+        // The static proxy wraps the merge (and the endpoint deadline's answer): the failures stay, so an injected
+        // answer renders as 200 with `X-Krakend-Completed: false` (§13).
+        if let Some(s) = &self.static_response {
+            if s.matches(!outcome.failures.is_empty(), outcome.complete) {
+                s.inject(&mut outcome.data);
+            }
         }
         if outcome.data.is_none() && !outcome.failures.is_empty() {
             self.fail(worker, &outcome.failures, out, headers);
@@ -151,6 +169,9 @@ impl Endpoint {
                 Err(f) => Outcome { data: None, complete: false, failures: vec![f] },
             };
         }
+        if let Some(sequence) = &self.sequence {
+            return self.collect_sequential(sequence, worker, req, params, body, client_ip).await;
+        }
         let deadline = Instant::now() + self.config.timeout * MERGE_TIMEOUT_PCT / 100;
         let mut pending: FuturesUnordered<_> =
             self.backends.iter().map(|b| b.fetch(&worker.client, req, params, client_ip, body.clone())).collect();
@@ -178,11 +199,65 @@ impl Endpoint {
                 }
             }
         }
-        // lura's flatmap middleware passes a merge that returned an error (a failed or late backend) through
-        // untouched; an incomplete merge without errors (return_error_details) is still flattened.
+        self.flatten(&mut outcome);
+        outcome
+    }
+
+    /// lura's flatmap middleware passes a merge that returned an error (a failed or late backend) through
+    /// untouched; an incomplete merge without errors (return_error_details) is still flattened.
+    fn flatten(&self, outcome: &mut Outcome) {
         if let (Some(flatmap), true, Some(data)) = (&self.flatmap, outcome.failures.is_empty(), outcome.data.as_mut()) {
             flatmap.apply(data);
         }
+    }
+
+    /// `proxy.sequential` (§11): the backends one at a time, in declaration order, each with the `{respN_…}` values
+    /// of the answers before it, all within the merge deadline. A failing first backend fails the request; a later
+    /// failure, or an incomplete answer, stops the sequence and the answers so far are merged (200, incomplete).
+    /// Every backend gets the client's request (body included); earlier answers reach it only through placeholders.
+    async fn collect_sequential(
+        &self,
+        sequence: &Sequence,
+        worker: &Rc<Worker>,
+        req: &RequestHead,
+        params: &Params,
+        body: Bytes,
+        client_ip: &str,
+    ) -> Outcome {
+        let deadline = Instant::now() + self.config.timeout * MERGE_TIMEOUT_PCT / 100;
+        // Each backend's data, kept unmerged until the end: later placeholders read them. A backend `null` is None.
+        let mut parts: Vec<Option<Value>> = Vec::with_capacity(self.backends.len());
+        let mut outcome = Outcome { data: None, complete: true, failures: Vec::new() };
+        for (i, backend) in self.backends.iter().enumerate() {
+            let values = sequence.values(i, &parts);
+            let call = backend.fetch_with(&worker.client, req, params, &values, client_ip, body.clone());
+            let result = match monoio::time::timeout_at(deadline.into(), call).await {
+                Ok(r) => r,
+                Err(_) => Err(Failure { message: "context deadline exceeded".to_owned(), answer: None }),
+            };
+            match result {
+                Ok(Fetched { data, complete }) => {
+                    parts.push(data);
+                    if !complete {
+                        outcome.complete = false;
+                        break;
+                    }
+                }
+                Err(f) => {
+                    outcome.complete = false;
+                    outcome.failures.push(f);
+                    if i == 0 {
+                        // lura returns the first backend's error itself, without a merged answer.
+                        return outcome;
+                    }
+                    break;
+                }
+            }
+        }
+        for data in parts.into_iter().flatten() {
+            merge_into(&mut outcome.data, data);
+        }
+        self.flatten(&mut outcome);
         outcome
     }
 

@@ -6,5 +6,7 @@ pub mod backend_call;
 pub mod builtin;
 pub mod endpoint;
 pub mod render;
+pub mod sequential;
+pub mod static_response;
 
 pub use endpoint::Endpoint;
