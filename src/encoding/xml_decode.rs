@@ -287,7 +287,7 @@ fn open(body: &[u8], reader: &Reader<&[u8]>, start: &BytesStart<'_>) -> Result<F
 }
 
 /// Closes `frame`; returns the document when it was the root.
-fn close(stack: &mut Vec<Frame>, frame: Frame) -> Result<Option<Value>, DecodeError> {
+fn close(stack: &mut [Frame], frame: Frame) -> Result<Option<Value>, DecodeError> {
     let name = frame.name.clone();
     let (value, height) = frame.finish();
     match stack.last_mut() {
