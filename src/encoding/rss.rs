@@ -918,3 +918,189 @@ fn split_name(raw: &[u8]) -> (String, String) {
         _ => (String::new(), name.into_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(body: &str) -> String {
+        let v = decode_rss(body.as_bytes()).expect("decodes");
+        let mut out = Vec::new();
+        crate::encoding::write_value(&mut out, &v);
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    fn err(body: &str) -> String {
+        decode_rss(body.as_bytes()).expect_err("fails").to_string()
+    }
+
+    const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://www.w3.org/2005/Atom">
+  <channel>
+    <title>News &amp; Views</title>
+    <link>https://example.com/</link>
+    <atom:link href="https://example.com/rss" rel="self"/>
+    <description><![CDATA[All the <b>news</b>]]></description>
+    <language>en-us</language>
+    <copyright>2024 Example</copyright>
+    <managingEditor>editor@example.com (Jane Doe)</managingEditor>
+    <pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate>
+    <lastBuildDate>Tue, 10 Jun 2003 09:41:01 +0200</lastBuildDate>
+    <category>Tech</category>
+    <image><url>https://example.com/logo.png</url><title>Logo</title></image>
+    <item>
+      <title>First</title>
+      <link>https://example.com/1</link>
+      <description>Hello <b>world</b></description>
+      <content:encoded><![CDATA[<p>Full</p>]]></content:encoded>
+      <author>bob@example.com (Bob)</author>
+      <guid isPermaLink="false">id-1</guid>
+      <pubDate>Mon, 2 Jan 2006 15:04:05 -0700</pubDate>
+      <category>a</category><category>b</category>
+      <enclosure url="https://example.com/a.mp3" length="123" type="audio/mpeg"/>
+    </item>
+    <item>
+      <title>Second</title>
+      <dc:creator>Carol</dc:creator>
+      <dc:date>2006-01-02T15:04:05.120Z</dc:date>
+    </item>
+  </channel>
+</rss>"#;
+
+    #[test]
+    fn rss_2_feed() {
+        assert_eq!(
+            wire(RSS),
+            concat!(
+                r#"{"author":{"email":"editor@example.com","name":"Jane Doe"},"categories":["Tech"],"copyright":"2024 Example","#,
+                r#""custom":null,"description":"All the \u003cb\u003enews\u003c/b\u003e","img_url":"https://example.com/logo.png","#,
+                r#""items":[{"author":{"email":"bob@example.com","name":"Bob"},"authors":[{"email":"bob@example.com","name":"Bob"}],"#,
+                r#""categories":["a","b"],"content":"\u003cp\u003eFull\u003c/p\u003e","description":"Hello \u003cb\u003eworld\u003c/b\u003e","#,
+                r#""enclosures":[{"length":"123","type":"audio/mpeg","url":"https://example.com/a.mp3"}],"guid":"id-1","#,
+                r#""link":"https://example.com/1","links":["https://example.com/1"],"published":"Mon, 2 Jan 2006 15:04:05 -0700","#,
+                r#""publishedParsed":"2006-01-02T22:04:05Z","title":"First"},"#,
+                r#"{"author":{"name":"Carol"},"authors":[{"name":"Carol"}],"published":"2006-01-02T15:04:05.120Z","#,
+                r#""publishedParsed":"2006-01-02T15:04:05.12Z","title":"Second"}],"#,
+                r#""language":"en-us","published":"Tue, 10 Jun 2003 04:00:00 GMT","title":"News \u0026 Views","#,
+                r#""type":"rss","updated":"Tue, 10 Jun 2003 09:41:01 +0200"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn minimal_rss_has_every_key() {
+        assert_eq!(
+            wire("<rss><channel><title>T</title></channel></rss>"),
+            r#"{"author":null,"categories":null,"copyright":"","custom":null,"description":"","items":[],"language":"","published":"","title":"T","type":"rss","updated":""}"#
+        );
+    }
+
+    #[test]
+    fn rss_1_rdf_items_sit_beside_the_channel() {
+        let body = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+            <channel><title>R</title></channel><item><title>I1</title><link>l</link></item></rdf:RDF>"#;
+        let out = wire(body);
+        assert!(out.contains(r#""items":[{"link":"l","links":["l"],"title":"I1"}]"#), "{out}");
+        assert!(out.contains(r#""title":"R","type":"rss""#), "{out}");
+    }
+
+    #[test]
+    fn atom_feed() {
+        let body = r#"<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+  <title type="text">Atom &amp; Co</title>
+  <subtitle type="html">&lt;i&gt;sub&lt;/i&gt;</subtitle>
+  <updated>2003-12-13T18:30:02Z</updated>
+  <author><name>John</name><email>j@example.com</email></author>
+  <rights>CC</rights>
+  <logo>https://example.com/l.png</logo>
+  <category term="x"/>
+  <entry>
+    <title>E1</title>
+    <link rel="alternate" href="https://example.com/e1"/>
+    <link rel="enclosure" href="https://example.com/e1.mp3" type="audio/mpeg" length="9"/>
+    <id>urn:uuid:1</id>
+    <updated>2003-12-13T18:30:02+01:00</updated>
+    <summary>Sum</summary>
+    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Hi</p></div></content>
+  </entry>
+</feed>"#;
+        assert_eq!(
+            wire(body),
+            concat!(
+                r#"{"author":{"email":"j@example.com","name":"John"},"categories":["x"],"copyright":"CC","custom":null,"#,
+                r#""description":"\u003ci\u003esub\u003c/i\u003e","img_url":"https://example.com/l.png","#,
+                r#""items":[{"content":"\u003cp\u003eHi\u003c/p\u003e","description":"Sum","#,
+                r#""enclosures":[{"length":"9","type":"audio/mpeg","url":"https://example.com/e1.mp3"}],"guid":"urn:uuid:1","#,
+                r#""link":"https://example.com/e1","links":["https://example.com/e1","https://example.com/e1.mp3"],"#,
+                r#""title":"E1","updated":"2003-12-13T18:30:02+01:00","updatedParsed":"2003-12-13T17:30:02Z"}],"#,
+                r#""language":"en","published":"","title":"Atom \u0026 Co","type":"atom","updated":"2003-12-13T18:30:02Z"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn json_feed() {
+        let body = r#" {"version":"https://jsonfeed.org/version/1.1","title":"J","description":"D","icon":"i.png",
+            "authors":[{"name":"Ann"}],"items":[{"id":"1","url":"u","content_text":"txt","date_published":"2020-01-02T03:04:05-01:00",
+            "tags":["t"],"attachments":[{"url":"a.mp3","mime_type":"audio/mpeg","size_in_bytes":42}]}]}"#;
+        assert_eq!(
+            wire(body),
+            concat!(
+                r#"{"author":{"name":"Ann"},"categories":null,"copyright":"","custom":null,"description":"D","img_url":"i.png","#,
+                r#""items":[{"categories":["t"],"content":"txt","enclosures":[{"length":"42","type":"audio/mpeg","url":"a.mp3"}],"#,
+                r#""guid":"1","link":"u","links":["u"],"published":"2020-01-02T03:04:05-01:00","publishedParsed":"2020-01-02T04:04:05Z"}],"#,
+                r#""language":"","published":"2020-01-02T03:04:05-01:00","title":"J","type":"json","updated":""}"#
+            )
+        );
+    }
+
+    #[test]
+    fn undetected_and_broken_feeds_are_errors() {
+        for body in ["", "  ", "hello", "<html><body/></html>", "{not json", "[1]"] {
+            assert_eq!(err(body), NOT_DETECTED, "{body:?}");
+        }
+        assert!(err("<rss><channel><title>x").contains("unexpected EOF"));
+        assert_eq!(err("<rss><channel><title>A &nbsp; B</title></channel></rss>"), "unknown predefined entity &nbsp;");
+        assert_eq!(err("<rss><channel><title>AT&amp;T &</title></channel></rss>"), "truncated entity");
+        assert!(matches!(
+            decode_rss(format!("<rss>{}", "<a>".repeat(MAX_NESTING_DEPTH + 5)).as_bytes()),
+            Err(DecodeError::TooDeep)
+        ));
+    }
+
+    #[test]
+    fn gofeed_text_quirks() {
+        assert_eq!(parse_text("  a &lt;b&gt; &#65;&#x42;  ").unwrap(), "a <b> AB");
+        assert_eq!(parse_text("before<![CDATA[in]]>after &amp;").unwrap(), "inafter &");
+        assert!(parse_text("&#X41;").is_err());
+    }
+
+    #[test]
+    fn name_address_forms() {
+        let p = |s: &str| {
+            let p = parse_name_address(s);
+            (p.name, p.email)
+        };
+        assert_eq!(p("a@b.c (Ann)"), ("Ann".into(), "a@b.c".into()));
+        assert_eq!(p("Ann (a@b.c)"), ("Ann".into(), "a@b.c".into()));
+        assert_eq!(p("Ann Lee"), ("Ann Lee".into(), String::new()));
+        assert_eq!(p("a@b.c"), (String::new(), "a@b.c".into()));
+        assert_eq!(p("a@b (c@d)"), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("Mon, 02 Jan 2006 15:04:05 MST").as_deref(), Some("2006-01-02T15:04:05Z"));
+        assert_eq!(parse_date("02 Jan 06 15:04 +0100").as_deref(), Some("2006-01-02T14:04:00Z"));
+        assert_eq!(parse_date("Monday, 2 January 1999 23:59:59 -0030").as_deref(), Some("1999-01-03T00:29:59Z"));
+        assert_eq!(parse_date("2006-01-02").as_deref(), Some("2006-01-02T00:00:00Z"));
+        assert_eq!(parse_date("2006-01-02 15:04:05").as_deref(), Some("2006-01-02T15:04:05Z"));
+        assert_eq!(
+            parse_date("2006-01-02T15:04:05.000000001+00:00").as_deref(),
+            Some("2006-01-02T15:04:05.000000001Z")
+        );
+        assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(parse_date("Mon, 32 Jan 2006 15:04:05 GMT"), None);
+    }
+}
