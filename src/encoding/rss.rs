@@ -450,7 +450,7 @@ fn atom_text(doc: &Doc<'_>, node: Option<usize>) -> Result<String, DecodeError> 
 fn strip_wrapping_div(s: &str) -> &str {
     if s.starts_with("<div") && s.ends_with("</div>") && s.matches("<div").count() == 1 {
         if let Some(gt) = s.find('>') {
-            if gt + 1 <= s.len() - 6 {
+            if gt < s.len() - 6 {
                 return &s[gt + 1..s.len() - 6];
             }
         }
