@@ -789,6 +789,8 @@ impl<'a> Doc<'a> {
     /// end tag closes the open element whatever its name, unknown entities are kept as written.
     fn parse(body: &'a [u8]) -> Result<Self, DecodeError> {
         let body = std::str::from_utf8(body).map_err(|_| DecodeError::Feed("invalid UTF-8".to_owned()))?;
+        // quick-xml skips a BOM without counting it in its positions, which index `body`.
+        let body = body.strip_prefix('\u{feff}').unwrap_or(body);
         let mut reader = Reader::from_str(body);
         let config = reader.config_mut();
         config.check_end_names = false;
@@ -1067,6 +1069,18 @@ mod tests {
             decode_rss(format!("<rss>{}", "<a>".repeat(MAX_NESTING_DEPTH + 5)).as_bytes()),
             Err(DecodeError::TooDeep)
         ));
+    }
+
+    #[test]
+    fn bom_and_prolog_before_the_root() {
+        let out = wire(
+            "\u{feff}<?xml version=\"1.0\"?><!-- c --><!DOCTYPE rss><rss><channel><title>T</title></channel></rss>",
+        );
+        assert!(out.contains(r#""title":"T","type":"rss""#), "{out}");
+        let out = wire("\u{feff} {\"title\":\"J\"}");
+        assert!(out.contains(r#""title":"J","type":"json""#), "{out}");
+        let out = wire("<feed/>");
+        assert!(out.contains(r#""type":"atom""#), "{out}");
     }
 
     #[test]
