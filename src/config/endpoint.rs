@@ -229,12 +229,6 @@ fn build_backend(
     if endpoint.output_encoding == OutputEncoding::NoOp {
         encoding = BackendEncoding::NoOp;
     }
-    if matches!(encoding, BackendEncoding::Xml | BackendEncoding::Rss) {
-        return Err(err(format!(
-            "encoding: \"{}\" backends are not supported by this Ringway version yet (json, safejson, string and no-op are)",
-            raw.encoding
-        )));
-    }
     let url_pattern = compile_url_pattern(&raw.url_pattern, endpoint.params).map_err(|e| {
         let (head, output) = match e {
             UrlPatternError::Count { output } => ("input and output params do not match.".to_owned(), output),

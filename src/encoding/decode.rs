@@ -29,6 +29,12 @@ pub enum DecodeError {
     /// Nested deeper than [`MAX_NESTING_DEPTH`].
     #[error("exceeded max depth ({MAX_NESTING_DEPTH} nested arrays/objects)")]
     TooDeep,
+    /// An `xml` body that is not well-formed, with mxj's (Go `encoding/xml`'s) wording.
+    #[error("{0}")]
+    Xml(String),
+    /// An `rss` body that is not a feed gofeed can read, with gofeed's wording where it has one.
+    #[error("{0}")]
+    Feed(String),
 }
 
 /// `encoding: json` (also unknown encodings): the first value must be an object, or an array when
@@ -75,7 +81,7 @@ pub fn decode_string(body: &[u8]) -> Value {
     wrap("content", Value::copy_str(&String::from_utf8_lossy(body)))
 }
 
-fn wrap(key: &str, value: Value) -> Value {
+pub(crate) fn wrap(key: &str, value: Value) -> Value {
     let mut obj = sonic_rs::Object::with_capacity(1);
     obj.insert(key, value);
     obj.into_value()

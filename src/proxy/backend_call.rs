@@ -195,7 +195,9 @@ impl BackendStage {
             BackendEncoding::Json => json::decode_json(body, self.config.is_collection).map_err(fail),
             BackendEncoding::SafeJson => json::decode_safejson(body).map(Some).map_err(fail),
             BackendEncoding::String => Ok(Some(json::decode_string(body))),
-            BackendEncoding::Xml | BackendEncoding::Rss | BackendEncoding::NoOp => Err(Failure {
+            BackendEncoding::Xml => json::decode_xml(body, self.config.is_collection).map_err(fail),
+            BackendEncoding::Rss => json::decode_rss(body).map(Some).map_err(fail),
+            BackendEncoding::NoOp => Err(Failure {
                 message: format!("{:?} decoding is not available in this build", self.config.encoding),
                 answer: None,
             }),
