@@ -6,9 +6,10 @@
 //! server::worker (one monoio runtime per core, own SO_REUSEPORT listener)
 //!   → server::conn (HTTP/1.1 keep-alive loop, server::h1 parse/write)
 //!   → router (match, 404/405/redirects, built-in endpoints)
-//!   → proxy::endpoint (X-Krakend headers, timeout, status rules, rendering)
-//!   → backend (url_pattern → host → pool → client → decode)
-//!   → encoding (KrakenD's JSON wire form) → back up the same path
+//!   → proxy::endpoint (X-Krakend headers, timeout, status rules; concurrent, sequential or static pipes)
+//!   → proxy::backend_call × N (backend: url_pattern → host → cache → pool → client; encoding: decode)
+//!   → merge (target/allow/deny/mapping/group, flatmap, the shallow merge)
+//!   → proxy::render (KrakenD's JSON wire form, XML, YAML, string) → back up the same path
 //! ```
 //!
 //! Everything a worker needs is built once per worker from the validated [`config::ServiceConfig`]: the router, the
