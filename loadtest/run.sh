@@ -2,7 +2,7 @@
 # Ringway load test: Ringway vs nginx (nginx + njs for aggregation) vs haproxy in front of the same nginx
 # backend, each pinned to the same core, driven by wrk from another core. See loadtest/README.md.
 #
-#   loadtest/run.sh                       # DURATION=10 s per run, all scenarios (a b c d e f g)
+#   loadtest/run.sh                       # DURATION=10 s per run, all scenarios (a b c d f g e)
 #   loadtest/run.sh --quick               # 3 s runs (smoke test)
 #   SCENARIOS="a c" DURATION=8 ROUNDS=3 loadtest/run.sh
 #   OHA=1 loadtest/run.sh                 # also fixed-rate latency at 50 % / 80 % of each max (oha)
@@ -27,7 +27,7 @@ DURATION=${DURATION:-10}         # seconds per measured wrk run
 WARMUP=${WARMUP:-2}              # seconds of un-measured wrk before each measured run
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
-SCENARIOS=${SCENARIOS:-"a b c d e f g"}
+SCENARIOS=${SCENARIOS:-"a b c d f g e"}   # e last: the memory 10,000 connections leave behind shows in later peak RSS
 ROUNDS=${ROUNDS:-1}              # >1: every system runs again in turn; the table shows medians over the rounds
 SYSTEMS=${SYSTEMS:-"ringway nginx haproxy"}   # order of the runs; nginx is the ratio baseline; also: direct, ringway-b
 WRK_CPU=${WRK_CPU:-0}            # core for wrk
@@ -630,5 +630,12 @@ label() {
 } >"$JSON"
 log "results: $CSV, $JSON, $RESULTS_DIR/$TS.md"
 if [[ $CHART == 1 && $HAVE_PY == 1 ]]; then
-    python3 "$LT/chart.py" "$JSON" "$RESULTS_DIR/$TS.svg" && log "chart: $RESULTS_DIR/$TS.svg"
+    if python3 "$LT/chart.py" "$JSON" "$RESULTS_DIR/$TS.svg" >/dev/null; then
+        log "chart: $RESULTS_DIR/$TS.svg"
+        if command -v rsvg-convert >/dev/null; then
+            rsvg-convert "$RESULTS_DIR/$TS.svg" -o "$RESULTS_DIR/$TS.png" && log "chart as PNG: $RESULTS_DIR/$TS.png"
+        fi
+    else
+        log "WARNING: loadtest/chart.py failed"
+    fi
 fi
