@@ -567,6 +567,7 @@ label() {
         for sys in $SYSTEMS; do
             [[ -n $(col "$sc" "$sys" 4) ]] || continue
             status=$(col "$sc" "$sys" 17 | sort -u | paste -sd' ' -)
+            [[ $status == *errors* ]] && status=errors
             if [[ $status == n/a ]]; then
                 echo "| $(label "$sys" "$sc") | n/a (cannot aggregate) | | | | | | | | | | | | | n/a |"
                 continue
@@ -588,7 +589,7 @@ label() {
                 for pct in 50 80; do
                     [[ -n $(col "$sc" "$sys" 4 "fixed$pct") ]] || continue
                     printf '| %s @ %s %% of max (%s rps offered) | %s | | %s | %s | %s | %s | | | | | | | | fixed rate |\n' \
-                        "$(label "$sys" "$sc")" "$pct" "$(col "$sc" "$sys" 22 "fixed$pct" | head -n1)" \
+                        "$(label "$sys" "$sc")" "$pct" "$(num %.0f "$(col "$sc" "$sys" 22 "fixed$pct" | median)")" \
                         "$(num %.0f "$(col "$sc" "$sys" 5 "fixed$pct" | median)")" \
                         "$(num %.2f "$(col "$sc" "$sys" 6 "fixed$pct" | median)")" "$(num %.2f "$(col "$sc" "$sys" 7 "fixed$pct" | median)")" \
                         "$(num %.2f "$(col "$sc" "$sys" 8 "fixed$pct" | median)")" "$(col "$sc" "$sys" 9 "fixed$pct" | awk '{ t += $1 } END { print t }')"
