@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Ringway load test: Ringway vs nginx vs haproxy as reverse proxies in front of one nginx JSON backend,
-# each pinned to the same core, driven by wrk from another core. See loadtest/README.md.
+# Ringway load test: Ringway vs nginx (nginx + njs for aggregation) vs haproxy in front of the same nginx
+# backend, each pinned to the same core, driven by wrk from another core. See loadtest/README.md.
 #
-#   loadtest/run.sh            # DURATION=10 s per run, scenarios a and b
-#   loadtest/run.sh --quick    # 3 s runs (smoke test)
-#   SCENARIOS="a" DURATION=8 loadtest/run.sh
+#   loadtest/run.sh                       # DURATION=10 s per run, all scenarios (a b c d f g e)
+#   loadtest/run.sh --quick               # 3 s runs (smoke test)
+#   SCENARIOS="a c" DURATION=8 ROUNDS=3 loadtest/run.sh
+#   OHA=1 loadtest/run.sh                 # also fixed-rate latency at 50 % / 80 % of each max (oha)
 #
 # Everything it starts is stopped on exit; traffic goes to 127.0.0.1 only.
 set -euo pipefail
@@ -17,7 +18,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -26,7 +27,7 @@ DURATION=${DURATION:-10}         # seconds per measured wrk run
 WARMUP=${WARMUP:-2}              # seconds of un-measured wrk before each measured run
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
-SCENARIOS=${SCENARIOS:-"a b"}
+SCENARIOS=${SCENARIOS:-"a b c d f g e"}   # e last: the memory 10,000 connections leave behind shows in later peak RSS
 ROUNDS=${ROUNDS:-1}              # >1: every system runs again in turn; the table shows medians over the rounds
 SYSTEMS=${SYSTEMS:-"ringway nginx haproxy"}   # order of the runs; nginx is the ratio baseline; also: direct, ringway-b
 WRK_CPU=${WRK_CPU:-0}            # core for wrk
@@ -42,16 +43,58 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 RINGWAY_BIN=${RINGWAY_BIN:-$TARGET_DIR/release/ringway}
 RINGWAY_B_BIN=${RINGWAY_B_BIN:-}  # system "ringway-b": a second Ringway binary (say, a build of main) for an A/B
 RINGWAY_B_PORT=${RINGWAY_B_PORT:-9183}
+E_CONNECTIONS=${E_CONNECTIONS:-10000}                       # scenario e: wrk -c
+E_DURATION=${E_DURATION:-$((DURATION < 5 ? DURATION : 5))}  # scenario e: shorter runs
+SLOW_MS=${SLOW_MS:-50}           # scenario g: delay of the slow backend endpoint
+SLOW_EVERY=${SLOW_EVERY:-10}     # scenario g: every Nth request goes to the slow endpoint
+OHA=${OHA:-0}                    # 1: fixed-rate latency with oha (cargo install oha --locked when missing: ~7 min)
+CHART=${CHART:-1}                # 0: no SVG chart
 
-declare -A SCENARIO_PATH=([a]=/json [b]=/noop)
-declare -A SCENARIO_DESC=([a]="/json: one JSON backend, full KrakenD semantics (decode, filter, re-encode)" \
-                          [b]="/noop: output_encoding no-op (body passed through)")
+# Scenarios. "d" stands for its four variants. Path is Ringway's endpoint (loadtest/configs/ringway.json);
+# PROXY_MAP gives nginx's and haproxy's mapping of the same public paths to the backend's files.
+declare -A SCENARIO_PATH=([a]=/json [b]=/noop [c]=/agg [d100k]=/big100k [d100k-noop]=/big100k-noop
+                          [d1m]=/big1m [d1m-noop]=/big1m-noop [e]=/json [f]=/json [g]=/json)
+declare -A SCENARIO_DESC=(
+    [a]="/json: one JSON backend, full KrakenD semantics (decode, filter, re-encode)"
+    [b]="/noop: output_encoding no-op (body passed through)"
+    [c]="/agg: three backends aggregated, each with group + allow (nginx: njs with 3 subrequests; haproxy cannot)"
+    [d100k]="/big100k: 100 KB JSON body, decoded and re-encoded"
+    [d100k-noop]="/big100k-noop: 100 KB body, no-op"
+    [d1m]="/big1m: 1 MB JSON body, decoded and re-encoded"
+    [d1m-noop]="/big1m-noop: 1 MB body, no-op"
+    [e]="/json with $E_CONNECTIONS concurrent keep-alive connections (wrk -t1 -c$E_CONNECTIONS, ${E_DURATION}s)"
+    [f]="/json without client keep-alive (wrk -H 'Connection: close': one TCP connection per request)"
+    [g]="/json mixed with a slow backend: every ${SLOW_EVERY}th request goes to /slow (backend answers after ${SLOW_MS} ms)")
+declare -A PROXY_MAP=([/json]=/data.json [/noop]=/data.json [/big100k]=/big100k.json [/big100k-noop]=/big100k.json
+                      [/big1m]=/big1m.json [/big1m-noop]=/big1m.json [/slow]=/slow.json)
+expanded=()
 for s in $SCENARIOS; do
-    [[ -n ${SCENARIO_PATH[$s]:-} ]] || { echo "unknown scenario '$s' (known: a b)" >&2; exit 2; }
+    if [[ $s == d ]]; then expanded+=(d100k d100k-noop d1m d1m-noop); continue; fi
+    [[ $s == h ]] && { echo "scenario h (TLS termination) is not possible yet: Ringway has no TLS" >&2; continue; }
+    [[ -n ${SCENARIO_PATH[$s]:-} ]] || { echo "unknown scenario '$s' (known: a b c d e f g; d = d100k d100k-noop d1m d1m-noop)" >&2; exit 2; }
+    expanded+=("$s")
 done
+SCENARIOS="${expanded[*]}"
 
 log() { printf '[loadtest] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# ---- file descriptors (scenario e) -------------------------------------------------------------------
+# wrk needs one fd per connection, each proxy one per client plus its upstream connections.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+[[ $NOFILE == unlimited ]] && NOFILE=1048576
+if [[ " $SCENARIOS " == *" e "* ]]; then
+    if ((NOFILE < 65536)); then
+        log "ulimit -n 65536 not permitted: open-file limit is $NOFILE (the hard limit) for wrk and every proxy"
+    fi
+    if ((E_CONNECTIONS + 100 > NOFILE)); then
+        E_CONNECTIONS=$((NOFILE - 100))
+        log "scenario e: wrk -c lowered to $E_CONNECTIONS (open-file limit $NOFILE)"
+        SCENARIO_DESC[e]="/json with $E_CONNECTIONS concurrent keep-alive connections (wrk -t1 -c$E_CONNECTIONS, ${E_DURATION}s; fd limit)"
+    fi
+fi
+WORKER_CONNECTIONS=$((NOFILE - 100))
 
 # ---- cleanup ----------------------------------------------------------------------------------------
 RUNDIR=$(mktemp -d "${TMPDIR:-/tmp}/ringway-loadtest.XXXXXX")
@@ -136,12 +179,12 @@ stop() {
     wait_port_free "$port"
 }
 
-# run_wrk OUT ARGS...: wrk on WRK_CPU, bounded in time; in the background + wait, so that a signal stops the
-# run at once (bash runs traps only after a foreground command ends) and the cleanup can stop wrk too.
-run_wrk() {
-    local out=$1 rc=0
-    shift
-    taskset -c "$WRK_CPU" timeout $((DURATION + WARMUP + 30)) wrk "$@" >"$out" 2>&1 &
+# run_bounded LIMIT OUT CMD...: CMD on WRK_CPU under `timeout LIMIT`; in the background + wait, so that a signal
+# stops the run at once (bash runs traps only after a foreground command ends) and the cleanup can stop it too.
+run_bounded() {
+    local limit=$1 out=$2 rc=0
+    shift 2
+    taskset -c "$WRK_CPU" timeout "$limit" "$@" >"$out" 2>&1 &
     local p=$!
     PIDS+=("$p")
     wait "$p" || rc=$?
@@ -150,11 +193,15 @@ run_wrk() {
 }
 
 # ---- tools ------------------------------------------------------------------------------------------
+NJS_MODULE=${NJS_MODULE:-/usr/lib/nginx/modules/ngx_http_js_module.so}
 need_install=()
 command -v wrk >/dev/null || need_install+=(wrk)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_install+=(nginx)
 if [[ " $SYSTEMS " == *" haproxy "* ]]; then
     command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || need_install+=(haproxy)
+fi
+if [[ " $SCENARIOS " == *" c "* || " $SCENARIOS " == *" g "* ]]; then
+    [[ -f $NJS_MODULE ]] || need_install+=(libnginx-mod-http-js)
 fi
 command -v taskset >/dev/null || need_install+=(util-linux)
 command -v curl >/dev/null || need_install+=(curl)
@@ -168,16 +215,34 @@ if ((${#need_install[@]})); then
         $SUDO apt-get install -y --no-install-recommends "${need_install[@]}" >>"$RUNDIR/apt.log" 2>&1 ||
             log "apt-get install failed (see $RUNDIR/apt.log)"
     }
+    if [[ ! -f $NJS_MODULE ]] && command -v dpkg >/dev/null; then
+        m=$(dpkg -L libnginx-mod-http-js 2>/dev/null | grep 'ngx_http_js_module\.so$' | head -n1 || true)
+        [[ -n $m ]] && NJS_MODULE=$m
+    fi
 else
-    log "tools present: wrk, nginx$([[ " $SYSTEMS " == *" haproxy "* ]] && echo ", haproxy"), taskset, curl (no install)"
+    log "tools present: wrk, nginx, haproxy, njs module, taskset, curl (no install)"
 fi
-PATH="$PATH:/usr/sbin:/sbin"
+PATH="$PATH:/usr/sbin:/sbin:$HOME/.cargo/bin"
 command -v wrk >/dev/null || die "wrk is not installed"
 command -v nginx >/dev/null || die "nginx is not installed"
 if [[ " $SYSTEMS " == *" haproxy "* ]] && ! command -v haproxy >/dev/null; then
     log "haproxy is not installed: skipping it"
     SYSTEMS=${SYSTEMS//haproxy/}
 fi
+HAVE_NJS=0
+if [[ -f $NJS_MODULE ]]; then HAVE_NJS=1; else log "njs module missing: no nginx+njs in scenario c, no slow backend (g skipped)"; fi
+if [[ $HAVE_NJS == 0 && " $SCENARIOS " == *" g "* ]]; then SCENARIOS=${SCENARIOS//g/}; fi
+HAVE_PY=0
+command -v python3 >/dev/null && HAVE_PY=1
+
+if [[ $OHA == 1 ]] && ! command -v oha >/dev/null; then
+    log "OHA=1 and oha is missing: cargo install oha --locked (takes ~7 minutes)"
+    cargo install oha --locked >"$RUNDIR/oha-install.log" 2>&1 || { tail -n 20 "$RUNDIR/oha-install.log" >&2; die "cargo install oha failed"; }
+fi
+
+# Ringway's config with the backend port of this run (the file says 127.0.0.1:9101).
+RINGWAY_CONFIG="$RUNDIR/ringway.json"
+sed -e "s|http://127.0.0.1:9101|http://127.0.0.1:$BACKEND_PORT|g" "$LT/configs/ringway.json" >"$RINGWAY_CONFIG"
 
 # ---- build ------------------------------------------------------------------------------------------
 if [[ " $SYSTEMS " == *" ringway "* ]]; then
@@ -188,11 +253,11 @@ if [[ " $SYSTEMS " == *" ringway "* ]]; then
         (cd "$ROOT" && cargo build --release --bin ringway)
     fi
     [[ -x $RINGWAY_BIN ]] || die "no Ringway binary at $RINGWAY_BIN"
-    "$RINGWAY_BIN" check -c "$LT/configs/ringway.json" >"$RUNDIR/ringway-check.out" 2>&1 ||
+    "$RINGWAY_BIN" check -c "$RINGWAY_CONFIG" >"$RUNDIR/ringway-check.out" 2>&1 ||
         { cat "$RUNDIR/ringway-check.out" >&2; die "ringway check rejected loadtest/configs/ringway.json"; }
 fi
 
-# ---- backend ----------------------------------------------------------------------------------------
+# ---- backend documents --------------------------------------------------------------------------------
 DOCROOT="$RUNDIR/www"
 mkdir -p "$DOCROOT"
 # ~300 bytes of JSON: strings, numbers, a bool, a null, a nested object and an array.
@@ -200,18 +265,63 @@ cat >"$DOCROOT/data.json" <<'EOF'
 {"id":42,"name":"Ringway load test","active":true,"score":98.6,"tags":["gateway","krakend","io_uring"],"owner":{"login":"octo","id":1001,"site":"https://example.com/octo"},"created_at":"2026-11-01T12:00:00Z","counts":{"followers":1234,"following":56,"repos":78},"note":null,"description":"A small JSON object"}
 EOF
 BODY_BYTES=$(wc -c <"$DOCROOT/data.json")
+# Scenario c: three documents with different fields; /agg keeps some of each, under a group per backend.
+cat >"$DOCROOT/user.json" <<'EOF'
+{"id":1001,"login":"octo","name":"Octo Cat","email":"octo@example.com","created_at":"2020-01-02T03:04:05Z","plan":{"name":"pro","seats":5,"private_repos":20},"internal_flags":[1,2,3],"two_factor":true}
+EOF
+cat >"$DOCROOT/posts.json" <<'EOF'
+{"total":3,"latest":{"id":77,"title":"Hello, gateway","likes":10},"posts":[{"id":77,"title":"Hello, gateway","likes":10},{"id":76,"title":"On io_uring","likes":4},{"id":75,"title":"First","likes":1}],"cursor":"b3BhcXVl"}
+EOF
+cat >"$DOCROOT/stats.json" <<'EOF'
+{"followers":1234,"following":56,"repos":78,"stars":910,"rank":12,"computed_at":"2026-11-26T00:00:00Z","histogram":[3,1,4,1,5,9,2,6]}
+EOF
+# Scenario d: an object holding an array of small items, 100 KB and 1 MB.
+gen_big() { # gen_big BYTES OUT
+    awk -v want="$1" 'BEGIN {
+        printf "{\"kind\":\"catalog\",\"items\":["; n = 40; i = 0
+        while (n < want - 120) {
+            s = sprintf("%s{\"id\":%d,\"name\":\"item %d\",\"price\":%.2f,\"active\":%s,\"tags\":[\"a\",\"b\"]}", (i ? "," : ""), i, i, i * 0.37, (i % 2 ? "true" : "false"))
+            printf "%s", s; n += length(s); i++
+        }
+        printf "],\"count\":%d}\n", i }' >"$2"
+}
+gen_big 102400 "$DOCROOT/big100k.json"
+gen_big 1048576 "$DOCROOT/big1m.json"
 
 render() { # render TEMPLATE OUT PORT
     sed -e "s|@RUNDIR@|$RUNDIR|g" -e "s|@DOCROOT@|$DOCROOT|g" -e "s|@PORT@|$3|g" \
-        -e "s|@BACKEND@|127.0.0.1:$BACKEND_PORT|g" "$1" >"$2"
+        -e "s|@BACKEND@|127.0.0.1:$BACKEND_PORT|g" -e "s|@NOFILE@|$NOFILE|g" \
+        -e "s|@WORKER_CONNECTIONS@|$WORKER_CONNECTIONS|g" -e "s|@MAXCONN@|$(((NOFILE - 100) / 2))|g" \
+        -e "s|@SLOW_MS@|$SLOW_MS|g" "$1" >"$2"
 }
+
+# nginx include files (module, njs imports, locations) and haproxy's path map, from PROXY_MAP.
+: >"$RUNDIR/backend-main.conf"; : >"$RUNDIR/backend-http.conf"; : >"$RUNDIR/backend-locations.conf"
+: >"$RUNDIR/proxy-main.conf"; : >"$RUNDIR/proxy-http.conf"; : >"$RUNDIR/proxy-locations.conf"; : >"$RUNDIR/paths.map"
+for p in "${!PROXY_MAP[@]}"; do
+    echo "location = $p { proxy_pass http://backend${PROXY_MAP[$p]}; }" >>"$RUNDIR/proxy-locations.conf"
+    echo "$p ${PROXY_MAP[$p]}" >>"$RUNDIR/paths.map"
+done
+if [[ $HAVE_NJS == 1 ]]; then
+    echo "load_module $NJS_MODULE;" | tee "$RUNDIR/backend-main.conf" >"$RUNDIR/proxy-main.conf"
+    render "$LT/configs/nginx-slow.js" "$RUNDIR/nginx-slow.js" 0
+    cp "$LT/configs/nginx-agg.js" "$RUNDIR/nginx-agg.js"
+    echo "js_import slow from $RUNDIR/nginx-slow.js;" >"$RUNDIR/backend-http.conf"
+    echo "location = /slow.json { js_content slow.reply; }" >"$RUNDIR/backend-locations.conf"
+    echo "js_import agg from $RUNDIR/nginx-agg.js;" >"$RUNDIR/proxy-http.conf"
+    cat >>"$RUNDIR/proxy-locations.conf" <<'EOF'
+location = /agg { js_content agg.agg; }
+location /_b/ { internal; proxy_pass http://backend/; }
+EOF
+fi
+
 render "$LT/configs/nginx-backend.conf" "$RUNDIR/nginx-backend.conf" "$BACKEND_PORT"
 start backend "$BACKEND_PORT" "$BACKEND_CPU" nginx -p "$RUNDIR" -c "$RUNDIR/nginx-backend.conf" -e "$RUNDIR/backend-error.log"
 BACKEND_PID=$STARTED_PID
 
 NPROC=$(nproc)
 log "CPU assignment: wrk on CPU $WRK_CPU; system under test on CPU $PROXY_CPU; backend nginx on CPU $BACKEND_CPU$([[ $BACKEND_CPU == "$PROXY_CPU" ]] && echo " (shares the proxy's core)") — $NPROC cores online"
-log "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency (after a ${WARMUP}s warm-up); backend body $BODY_BYTES bytes"
+log "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s (after a ${WARMUP}s warm-up); scenarios: $SCENARIOS; open-file limit $NOFILE"
 
 # ---- measuring --------------------------------------------------------------------------------------
 TS=$(date -u +%Y%m%dT%H%M%SZ)
@@ -219,16 +329,8 @@ RESULTS_DIR="$LT/results"
 mkdir -p "$RESULTS_DIR"
 CSV="$RESULTS_DIR/$TS.csv"
 JSON="$RESULTS_DIR/$TS.json"
-echo "round,scenario,path,system,rps,p50_ms,p99_ms,cpu_us_per_req,requests,non2xx,socket_errors,status,proxy_core_busy_pct,backend_cpu_us_per_req" >"$CSV"
-
-to_ms() { # wrk latency "812.00us" / "1.23ms" / "1.05s" -> milliseconds
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-        else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.3f", v * 60000 }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-        else printf "NaN" }'
-}
+CSV_HEADER="round,scenario,path,system,rps,p50_ms,p99_ms,p999_ms,errors,cpu_pct,cpu_us_per_req,rss_mb,upstream_conns_per_s,requests,non2xx,socket_errors,status,proxy_core_busy_pct,backend_cpu_us_per_req,connections,mode,rate"
+echo "$CSV_HEADER" >"$CSV"
 
 CLK_TCK=$(getconf CLK_TCK)
 core_ticks() { # "busy total" ticks of one core, from /proc/stat
@@ -237,12 +339,34 @@ core_ticks() { # "busy total" ticks of one core, from /proc/stat
 cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+backend_accepts() { # connections the backend nginx accepted so far (stub_status), this query's own included
+    curl -s --max-time 2 "http://127.0.0.1:$BACKEND_PORT/__status" | awk 'NR == 3 { print $1 }'
+}
+reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; } # peak RSS starts again from the current RSS
+peak_rss_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+now_us() { echo $(($(date +%s%N) / 1000)); }
+kv() { # kv FILE KEY: value of KEY=... on the RESULT line, 0 when missing
+    awk -v k="$2" 'BEGIN { v = 0 } /^RESULT / { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) v = a[2] } } END { print v }' "$1"
+}
 
+# wrk_args SCENARIO: the load shape of a scenario (connections, threads, duration, headers).
+WRK_C= WRK_T= WRK_D= WRK_EXTRA=()
+wrk_args() {
+    WRK_C=$CONNECTIONS WRK_T=$WRK_THREADS WRK_D=$DURATION WRK_EXTRA=()
+    case $1 in
+        e) WRK_C=$E_CONNECTIONS WRK_T=1 WRK_D=$E_DURATION ;;
+        f) WRK_EXTRA=(-H "Connection: close") ;;
+    esac
+    if [[ $1 == g ]]; then export WRK_SLOW_PATH=/slow WRK_SLOW_EVERY=$SLOW_EVERY; else unset WRK_SLOW_PATH WRK_SLOW_EVERY; fi
+}
+
+declare -A MAX_RPS=()
 # measure SYSTEM PID PORT SCENARIO: curl check, warm-up, measured wrk run; appends a row to the CSV.
 # PID is the process whose CPU time is charged to the requests (the system under test, not the backend).
 measure() {
-    local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok t0 t1 b0 b1 c0 c1
+    local system=$1 pid=$2 port=$3 sc=$4 path=${SCENARIO_PATH[$4]} url out code status=ok
     url="http://127.0.0.1:$port$path"
+    wrk_args "$sc"
     code=$(curl -s -o "$RUNDIR/$system-$sc.body" -w '%{http_code}' --max-time 5 "$url") || true
     if [[ $code != 200 ]]; then
         status="curl-$code"
@@ -251,35 +375,109 @@ measure() {
         echo >&2
     fi
     log "$system scenario $sc ($path): warm-up ${WARMUP}s"
-    run_wrk /dev/null -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" || true
-    log "$system scenario $sc ($path): measuring ${DURATION}s"
-    out="$RUNDIR/wrk-$system-$sc.txt"
-    t0=$(cpu_ticks "$pid") b0=$(cpu_ticks "$BACKEND_PID") c0=$(core_ticks "$PROXY_CPU")
-    run_wrk "$out" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" || status="wrk-failed"
-    t1=$(cpu_ticks "$pid") b1=$(cpu_ticks "$BACKEND_PID") c1=$(core_ticks "$PROXY_CPU")
-    local rps p50 p99 reqs non2xx sockerr
-    rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2; exit}' "$out")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2; exit}' "$out")")
-    reqs=$(awk '/requests in/ {print $1; exit}' "$out")
-    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-    sockerr=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
-    rps=${rps:-0} reqs=${reqs:-0} non2xx=${non2xx:-0} sockerr=${sockerr:-0}
-    # CPU time the system under test spent per request: far less sensitive than rps to other load on the machine
-    # (it still moves with cache and frequency effects), and the figure to compare when the machine is busy.
+    run_bounded $((WARMUP + 30)) /dev/null wrk -t"$WRK_T" -c"$WRK_C" -d"${WARMUP}s" "${WRK_EXTRA[@]}" \
+        -s "$LT/wrk-report.lua" "$url" || true
+    log "$system scenario $sc ($path): measuring ${WRK_D}s (wrk -t$WRK_T -c$WRK_C${WRK_EXTRA:+ ${WRK_EXTRA[*]}})"
+    out="$RUNDIR/wrk-$system-$sc-$round.txt"
+    reset_hwm "$pid"
+    local t0 t1 b0 b1 c0 c1 a0 a1 w0 w1
+    a0=$(backend_accepts) t0=$(cpu_ticks "$pid") b0=$(cpu_ticks "$BACKEND_PID") c0=$(core_ticks "$PROXY_CPU") w0=$(now_us)
+    run_bounded $((WRK_D + 30)) "$out" wrk -t"$WRK_T" -c"$WRK_C" -d"${WRK_D}s" "${WRK_EXTRA[@]}" \
+        -s "$LT/wrk-report.lua" "$url" || status="wrk-failed"
+    w1=$(now_us) t1=$(cpu_ticks "$pid") b1=$(cpu_ticks "$BACKEND_PID") c1=$(core_ticks "$PROXY_CPU") a1=$(backend_accepts)
+    local rss_kb reqs dur rps p50 p99 p999 non2xx sockerr errors busy backend_us cpu_us cpu_pct upc
+    rss_kb=0
+    [[ $system == direct ]] || rss_kb=$(peak_rss_kb "$pid")
+    reqs=$(kv "$out" requests) dur=$(kv "$out" duration_us)
+    rps=$(awk -v n="$reqs" -v d="$dur" 'BEGIN { if (d > 0) printf "%.0f", n * 1e6 / d; else print 0 }')
+    p50=$(awk -v v="$(kv "$out" p50_us)" 'BEGIN { printf "%.3f", v / 1000 }')
+    p99=$(awk -v v="$(kv "$out" p99_us)" 'BEGIN { printf "%.3f", v / 1000 }')
+    p999=$(awk -v v="$(kv "$out" p999_us)" 'BEGIN { printf "%.3f", v / 1000 }')
+    non2xx=$(kv "$out" status)
+    sockerr=$(($(kv "$out" connect) + $(kv "$out" read) + $(kv "$out" write) + $(kv "$out" timeout)))
+    errors=$((non2xx + sockerr))
     busy=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "NaN" }')
     backend_us=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
-    if [[ $non2xx != 0 || $sockerr != 0 ]]; then
+    cpu_pct=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v w=$((w1 - w0)) 'BEGIN { if (w > 0) printf "%.0f", 100 * d / hz / (w / 1e6); else print "NaN" }')
+    # New connections to the backend per second of the run (the /__status queries' own two taken off).
+    upc=$(awk -v a="${a0:-0}" -v b="${a1:-0}" -v w=$((w1 - w0)) 'BEGIN { if (a > 0 && b > 0 && w > 0) printf "%.0f", (b - a - 1) / (w / 1e6); else print "NaN" }')
+    if [[ $system == direct ]]; then upc=NaN; fi
+    if ((errors != 0)); then
         [[ $status == ok ]] && status=errors
         log "WARNING: $system $path: $non2xx non-2xx/3xx responses, $sockerr socket errors"
         grep -E 'Socket errors|Non-2xx' "$out" >&2 || true
     fi
-    if [[ ! -s "$RUNDIR/$system-$sc.body" ]]; then
-        [[ $status == ok ]] && status=empty-body
+    [[ $reqs == 0 ]] && { status=no-requests; tail -n 5 "$out" >&2; }
+    if [[ ! -s "$RUNDIR/$system-$sc.body" && $status == ok ]]; then status=empty-body; fi
+    local rss_mb
+    rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+    log "$system $sc: $rps rps, p50 $p50 p99 $p99 p99.9 $p999 ms, errors $errors, CPU ${cpu_pct}% (${cpu_us} µs/req, backend ${backend_us}), peak RSS ${rss_mb} MB, new upstream conns ${upc}/s, CPU $PROXY_CPU busy ${busy}%"
+    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$p999,$errors,$cpu_pct,$cpu_us,$rss_mb,$upc,$reqs,$non2xx,$sockerr,$status,$busy,$backend_us,$WRK_C,max," >>"$CSV"
+    MAX_RPS[$system,$sc]=$rps
+    [[ $OHA == 1 ]] && fixed_rate "$system" "$pid" "$url" "$sc" "$rps"
+    return 0
+}
+
+OHA_PARSE='
+import json, sys
+d = json.load(open(sys.argv[1]))
+s, p = d["summary"], d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {})
+n = sum(codes.values()); bad = sum(v for k, v in codes.items() if not k.startswith("2"))
+# "aborted due to deadline": requests still in flight when -z ran out, not failures
+errs = sum(v for k, v in d.get("errorDistribution", {}).items() if "deadline" not in k) + bad
+print("%.0f %.3f %.3f %.3f %d %d" % (s["requestsPerSec"], p["p50"] * 1e3, p["p99"] * 1e3, p["p99.9"] * 1e3, n, errs))
+'
+# fixed_rate SYSTEM PID URL SCENARIO MAXRPS: oha at 50 % and 80 % of the measured max (OHA=1 only).
+fixed_rate() {
+    local system=$1 pid=$2 url=$3 sc=$4 max=$5 pct rate out p50 p99 p999 reqs errs rps
+    command -v oha >/dev/null || return 0
+    # g needs wrk's script for the mix; f and e are about connections, not latency under a rate
+    [[ $sc == g || $sc == f || $sc == e ]] && return 0
+    for pct in 50 80; do
+        rate=$((max * pct / 100))
+        ((rate > 0)) || continue
+        out="$RUNDIR/oha-$system-$sc-$pct.json"
+        log "$system scenario $sc: oha at $rate rps ($pct % of max) for ${WRK_D}s"
+        run_bounded $((WRK_D + 30)) "$out" oha --no-tui --output-format json -z "${WRK_D}s" -c "$WRK_C" -q "$rate" --latency-correction "$url" || true
+        read -r rps p50 p99 p999 reqs errs < <(python3 -c "$OHA_PARSE" "$out" 2>/dev/null || echo "0 NaN NaN NaN 0 0")
+        log "$system $sc @${pct}%: $rps rps, p50 $p50 p99 $p99 p99.9 $p999 ms, errors $errs"
+        echo "$round,$sc,${SCENARIO_PATH[$sc]},$system,$rps,$p50,$p99,$p999,$errs,NaN,NaN,NaN,NaN,$reqs,NaN,NaN,ok,NaN,NaN,$WRK_C,fixed$pct,$rate" >>"$CSV"
+    done
+}
+
+# Scenario c: print Ringway's and nginx+njs's /agg answers once, and compare them as JSON.
+AGG_CHECKED=0
+check_agg() {
+    local a="$RUNDIR/ringway-c.body" b="$RUNDIR/nginx-c.body"
+    [[ -s $a && -s $b && $AGG_CHECKED == 0 ]] || return 0
+    AGG_CHECKED=1
+    log "scenario c, Ringway /agg:   $(cat "$a")"
+    log "scenario c, nginx+njs /agg: $(cat "$b")"
+    if [[ $HAVE_PY == 1 ]]; then
+        if python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' "$a" "$b"; then
+            log "scenario c: the two answers are the same JSON"
+            AGG_SAME=yes
+        else
+            log "WARNING: scenario c: Ringway and nginx+njs answer different JSON"
+            AGG_SAME=no
+        fi
     fi
-    log "$system $sc: $rps rps, p50 ${p50} ms, p99 ${p99} ms, CPU ${cpu_us} µs/request (backend ${backend_us}), CPU $PROXY_CPU busy ${busy}%, $reqs requests, non-2xx $non2xx, socket errors $sockerr"
-    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$cpu_us,$reqs,$non2xx,$sockerr,$status,$busy,$backend_us" >>"$CSV"
+}
+AGG_SAME=unchecked
+
+run_scenarios() { # SYSTEM PID PORT
+    local system=$1 pid=$2 port=$3 sc
+    for sc in $SCENARIOS; do
+        if [[ $sc == c && $system == haproxy ]]; then
+            echo "$round,c,/agg,haproxy,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,0,0,0,n/a,NaN,NaN,$CONNECTIONS,max," >>"$CSV"
+            continue
+        fi
+        if [[ $sc == c && $system == nginx && $HAVE_NJS == 0 ]]; then continue; fi
+        measure "$system" "$pid" "$port" "$sc"
+        if [[ $sc == c ]]; then check_agg; fi
+    done
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -289,12 +487,12 @@ for system in $SYSTEMS; do
         ringway)
             # --no-pin: taskset gives the core (before fix d0f6080, Ringway's own pinning put worker 0 on CPU 0 whatever taskset said).
             start ringway "$RINGWAY_PORT" "$PROXY_CPU" "$RINGWAY_BIN" run \
-                -c "$LT/configs/ringway.json" -p "$RINGWAY_PORT" -w 1 --no-pin
+                -c "$RINGWAY_CONFIG" -p "$RINGWAY_PORT" -w 1 --no-pin
             pid=$STARTED_PID port=$RINGWAY_PORT ;;
         ringway-b)
             [[ -x $RINGWAY_B_BIN ]] || die "system ringway-b needs RINGWAY_B_BIN (an executable Ringway binary)"
             start ringway-b "$RINGWAY_B_PORT" "$PROXY_CPU" "$RINGWAY_B_BIN" run \
-                -c "$LT/configs/ringway.json" -p "$RINGWAY_B_PORT" -w 1 --no-pin
+                -c "$RINGWAY_CONFIG" -p "$RINGWAY_B_PORT" -w 1 --no-pin
             pid=$STARTED_PID port=$RINGWAY_B_PORT ;;
         nginx)
             render "$LT/configs/nginx-proxy.conf" "$RUNDIR/nginx-proxy.conf" "$NGINX_PORT"
@@ -305,75 +503,107 @@ for system in $SYSTEMS; do
             start haproxy "$HAPROXY_PORT" "$PROXY_CPU" haproxy -db -f "$RUNDIR/haproxy.cfg"
             pid=$STARTED_PID port=$HAPROXY_PORT ;;
         direct)
-            # wrk straight at the backend: an upper bound for any proxy on this machine.
+            # wrk straight at the backend: an upper bound for any proxy on this machine (scenarios with a
+            # plain file behind them only).
             pid=$BACKEND_PID port=$BACKEND_PORT
-            declare -A SCENARIO_PATH_SAVE=()
             for sc in $SCENARIOS; do
-                SCENARIO_PATH_SAVE[$sc]=${SCENARIO_PATH[$sc]}
-                SCENARIO_PATH[$sc]=/data.json
-            done ;;
+                [[ -n ${PROXY_MAP[${SCENARIO_PATH[$sc]}]:-} ]] || continue
+                saved=${SCENARIO_PATH[$sc]}
+                SCENARIO_PATH[$sc]=${PROXY_MAP[$saved]}
+                measure direct "$pid" "$port" "$sc"
+                SCENARIO_PATH[$sc]=$saved
+            done
+            continue ;;
         *) die "unknown system '$system' (known: ringway nginx haproxy direct ringway-b)" ;;
     esac
-    for sc in $SCENARIOS; do measure "$system" "$pid" "$port" "$sc"; done
-    if [[ $system == direct ]]; then
-        for sc in $SCENARIOS; do SCENARIO_PATH[$sc]=${SCENARIO_PATH_SAVE[$sc]}; done
-    else
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "WARNING: $system exited during the run:"
-            tail -n 20 "$RUNDIR/$system.out" >&2
-        fi
-        # Anything the system printed (Ringway's stderr: errors, warnings) goes into the report.
-        if [[ -s "$RUNDIR/$system.out" ]]; then
-            log "$system output (last 10 lines):"
-            tail -n 10 "$RUNDIR/$system.out" | sed 's/^/    /' >&2
-        fi
-        stop "$pid" "$port"
+    run_scenarios "$system" "$pid" "$port"
+    if ! kill -0 "$pid" 2>/dev/null; then
+        log "WARNING: $system exited during the run:"
+        tail -n 20 "$RUNDIR/$system.out" >&2
     fi
+    # Anything the system printed (Ringway's stderr: errors, warnings) goes into the report.
+    if [[ -s "$RUNDIR/$system.out" ]]; then
+        log "$system output (last 10 lines):"
+        tail -n 10 "$RUNDIR/$system.out" | sed 's/^/    /' >&2
+    fi
+    stop "$pid" "$port"
 done
 done
 
 # ---- report -----------------------------------------------------------------------------------------
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NaN"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
-    awk -F, -v sc="$1" -v sys="$2" -v f="$3" 'NR > 1 && $2 == sc && $4 == sys { print $f }' "$CSV"
+median() { grep -v '^NaN$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NaN"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { # col SCENARIO SYSTEM FIELD [MODE]: that column of every round, one per line
+    awk -F, -v sc="$1" -v sys="$2" -v f="$3" -v m="${4:-max}" 'NR > 1 && $2 == sc && $4 == sys && $21 == m { print $f }' "$CSV"
+}
+num() { # num FORMAT VALUE: printf, "–" for NaN/empty
+    awk -v f="$1" -v v="$2" 'BEGIN { if (v == "" || v == "NaN") print "–"; else printf f "\n", v }'
+}
+label() {
+    case $1/$2 in
+        nginx/c) echo "nginx+njs" ;;
+        direct/*) echo "direct (no proxy; CPU is the backend's)" ;;
+        *) echo "$1" ;;
+    esac
 }
 {
     echo
     echo "## Ringway load test, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel $(uname -r)."
-    echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency on CPU $WRK_CPU; system under test on CPU $PROXY_CPU;" \
-         "backend nginx (static ${BODY_BYTES}-byte JSON, keep-alive) on CPU $BACKEND_CPU."
+    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); kernel $(uname -r); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s on CPU $WRK_CPU (scenario e: -t1 -c$E_CONNECTIONS -d${E_DURATION}s); system under test on CPU $PROXY_CPU;" \
+         "backend nginx (static files, keep-alive) on CPU $BACKEND_CPU. Open-file limit $NOFILE."
     if ((ROUNDS > 1)); then
         echo "$ROUNDS rounds, systems in turn; medians shown, errors summed."
     fi
-    echo "Numbers are noisy; compare ratios within one run."
+    echo "Latency is at maximum throughput (wrk, closed loop)$([[ $OHA == 1 ]] && echo "; fixed-rate rows (oha -q, 50 % / 80 % of each system's max) follow each table")."
+    echo "Numbers are noisy (shared 2-core machine); only ratios measured side by side in this run mean anything."
     for sc in $SCENARIOS; do
         echo
         echo "### Scenario $sc — ${SCENARIO_DESC[$sc]}"
         echo
-        echo "| system | rps | vs nginx | p50 ms | p99 ms | CPU µs/req | CPU vs nginx | backend µs/req | CPU $PROXY_CPU busy | requests | non-2xx | socket errors | status |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-        base=$(col "$sc" nginx 5 | median) base_cpu=$(col "$sc" nginx 8 | median)
+        echo "| system | rps | vs nginx | p50 ms | p99 ms | p99.9 ms | errors | CPU % | CPU µs/req | CPU vs nginx | peak RSS MB | new upstream conn/s | backend µs/req | CPU $PROXY_CPU busy | status |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        base=$(col "$sc" nginx 5 | median) base_cpu=$(col "$sc" nginx 11 | median)
         for sys in $SYSTEMS; do
-            [[ -n $(col "$sc" "$sys" 5) ]] || continue
+            [[ -n $(col "$sc" "$sys" 4) ]] || continue
+            status=$(col "$sc" "$sys" 17 | sort -u | paste -sd' ' -)
+            [[ $status == *errors* ]] && status=errors
+            if [[ $status == n/a ]]; then
+                echo "| $(label "$sys" "$sc") | n/a (cannot aggregate) | | | | | | | | | | | | | n/a |"
+                continue
+            fi
             rps=$(col "$sc" "$sys" 5 | median)
-            p50=$(col "$sc" "$sys" 6 | median)
-            p99=$(col "$sc" "$sys" 7 | median)
-            cpu=$(col "$sc" "$sys" 8 | median)
-            reqs=$(col "$sc" "$sys" 9 | awk '{ t += $1 } END { print t }')
-            non2xx=$(col "$sc" "$sys" 10 | awk '{ t += $1 } END { print t }')
-            sockerr=$(col "$sc" "$sys" 11 | awk '{ t += $1 } END { print t }')
-            status=$(col "$sc" "$sys" 12 | sort -u | paste -sd' ' -)
-            busy=$(col "$sc" "$sys" 13 | median)
-            backend_us=$(col "$sc" "$sys" 14 | median)
-            ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
-            cratio=$(awk -v r="$cpu" -v b="$base_cpu" 'BEGIN { if (b + 0 > 0 && r + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
-            printf '| %s | %.0f | %s | %.2f | %.2f | %.1f | %s | %.1f | %.0f%% | %s | %s | %s | %s |\n' \
-                "$sys$([[ $sys == direct ]] && echo " (no proxy; CPU is the backend's)")" "$rps" "$ratio" "$p50" "$p99" "$cpu" "$cratio" \
-                "$backend_us" "$busy" \
-                "$reqs" "$non2xx" "$sockerr" "$status"
+            cpu=$(col "$sc" "$sys" 11 | median)
+            ratio=$(awk -v r="$rps" -v b="$base" 'BEGIN { if (b != "NaN" && b + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
+            cratio=$(awk -v r="$cpu" -v b="$base_cpu" 'BEGIN { if (b != "NaN" && r != "NaN" && b + 0 > 0 && r + 0 > 0) printf "%.2f×", r / b; else print "n/a" }')
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+                "$(label "$sys" "$sc")" "$(num %.0f "$rps")" "$ratio" \
+                "$(num %.2f "$(col "$sc" "$sys" 6 | median)")" "$(num %.2f "$(col "$sc" "$sys" 7 | median)")" \
+                "$(num %.2f "$(col "$sc" "$sys" 8 | median)")" "$(col "$sc" "$sys" 9 | awk '{ t += $1 } END { print t }')" \
+                "$(num %.0f%% "$(col "$sc" "$sys" 10 | median)")" "$(num %.1f "$cpu")" "$cratio" \
+                "$(num %.1f "$(col "$sc" "$sys" 12 | median)")" "$(num %.0f "$(col "$sc" "$sys" 13 | median)")" \
+                "$(num %.1f "$(col "$sc" "$sys" 19 | median)")" "$(num %.0f%% "$(col "$sc" "$sys" 18 | median)")" "$status"
         done
+        if [[ $OHA == 1 ]]; then
+            for sys in $SYSTEMS; do
+                for pct in 50 80; do
+                    [[ -n $(col "$sc" "$sys" 4 "fixed$pct") ]] || continue
+                    printf '| %s @ %s %% of max (%s rps offered) | %s | | %s | %s | %s | %s | | | | | | | | fixed rate |\n' \
+                        "$(label "$sys" "$sc")" "$pct" "$(num %.0f "$(col "$sc" "$sys" 22 "fixed$pct" | median)")" \
+                        "$(num %.0f "$(col "$sc" "$sys" 5 "fixed$pct" | median)")" \
+                        "$(num %.2f "$(col "$sc" "$sys" 6 "fixed$pct" | median)")" "$(num %.2f "$(col "$sc" "$sys" 7 "fixed$pct" | median)")" \
+                        "$(num %.2f "$(col "$sc" "$sys" 8 "fixed$pct" | median)")" "$(col "$sc" "$sys" 9 "fixed$pct" | awk '{ t += $1 } END { print t }')"
+                done
+            done
+        fi
+        if [[ $sc == c ]]; then
+            rc=$(col c ringway 5 | median) ra=$(col a ringway 5 | median) nc=$(col c nginx 5 | median)
+            echo
+            printf 'Aggregation targets: Ringway /agg vs nginx+njs /agg = %s (target ≥ 3×); Ringway /agg vs Ringway /json (scenario a, one backend) = %s (target ≥ 0.6×). Same JSON from both: %s.\n' \
+                "$(awk -v a="$rc" -v b="$nc" 'BEGIN { if (b != "NaN" && b + 0 > 0 && a != "NaN") printf "%.2f×", a / b; else print "n/a" }')" \
+                "$(awk -v a="$rc" -v b="$ra" 'BEGIN { if (b != "NaN" && b + 0 > 0 && a != "NaN") printf "%.2f×", a / b; else print "n/a (run scenario a too)" }')" \
+                "$AGG_SAME"
+        fi
     done
     echo
 } | tee "$RESULTS_DIR/$TS.md"
@@ -381,12 +611,34 @@ col() { # col SCENARIO SYSTEM FIELD: that column of every round, one per line
 {
     echo "{"
     echo "  \"timestamp\": \"$TS\","
-    echo "  \"machine\": {\"cores\": $(nproc), \"cpu\": \"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\", \"kernel\": \"$(uname -r)\"},"
+    echo "  \"machine\": {\"cores\": $(nproc), \"cpu\": \"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\", \"kernel\": \"$(uname -r)\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
     echo "  \"settings\": {\"duration_s\": $DURATION, \"warmup_s\": $WARMUP, \"connections\": $CONNECTIONS, \"wrk_threads\": $WRK_THREADS, \"rounds\": $ROUNDS," \
-         "\"wrk_cpu\": \"$WRK_CPU\", \"proxy_cpu\": \"$PROXY_CPU\", \"backend_cpu\": \"$BACKEND_CPU\", \"body_bytes\": $BODY_BYTES},"
+         "\"wrk_cpu\": \"$WRK_CPU\", \"proxy_cpu\": \"$PROXY_CPU\", \"backend_cpu\": \"$BACKEND_CPU\", \"body_bytes\": $BODY_BYTES," \
+         "\"e_connections\": $E_CONNECTIONS, \"e_duration_s\": $E_DURATION, \"slow_ms\": $SLOW_MS, \"slow_every\": $SLOW_EVERY, \"nofile\": $NOFILE, \"oha\": $OHA},"
+    echo "  \"scenarios\": {$(for sc in $SCENARIOS; do printf '"%s": "%s", ' "$sc" "${SCENARIO_DESC[$sc]//\"/\\\"}"; done | sed 's/, $//')},"
+    echo "  \"systems\": [$(for s in $SYSTEMS; do printf '"%s", ' "$s"; done | sed 's/, $//')],"
     echo "  \"results\": ["
-    awk -F, 'NR > 1 { if (n++) print ","; printf "    {\"round\": %s, \"scenario\": \"%s\", \"path\": \"%s\", \"system\": \"%s\", \"rps\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"cpu_us_per_req\": %s, \"requests\": %s, \"non2xx\": %s, \"socket_errors\": %s, \"status\": \"%s\", \"proxy_core_busy_pct\": %s, \"backend_cpu_us_per_req\": %s}", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 } END { print "" }' "$CSV"
+    awk -F, -v hdr="$CSV_HEADER" 'BEGIN { nf = split(hdr, h, ",") }
+        NR > 1 { if (n++) print ","; printf "    {"
+                 for (i = 1; i <= nf; i++) {
+                     v = $i
+                     if (h[i] ~ /^(scenario|path|system|status|mode)$/) v = "\"" v "\""
+                     else if (v == "" || v == "NaN") v = "null"
+                     printf "%s\"%s\": %s", (i > 1 ? ", " : ""), h[i], v
+                 }
+                 printf "}" }
+        END { print "" }' "$CSV"
     echo "  ]"
     echo "}"
-} | sed -e "s/: NaN/: null/g" >"$JSON"
+} >"$JSON"
 log "results: $CSV, $JSON, $RESULTS_DIR/$TS.md"
+if [[ $CHART == 1 && $HAVE_PY == 1 ]]; then
+    if python3 "$LT/chart.py" "$JSON" "$RESULTS_DIR/$TS.svg" >/dev/null; then
+        log "chart: $RESULTS_DIR/$TS.svg"
+        if command -v rsvg-convert >/dev/null; then
+            rsvg-convert "$RESULTS_DIR/$TS.svg" -o "$RESULTS_DIR/$TS.png" && log "chart as PNG: $RESULTS_DIR/$TS.png"
+        fi
+    else
+        log "WARNING: loadtest/chart.py failed"
+    fi
+fi
