@@ -84,8 +84,10 @@ fn too_many_headers_is_431() {
 
 #[test]
 fn body_over_the_limit_is_413() {
+    // Two backends each need a copy, so the body is held in memory and bounded (a single backend streams it).
     let b = Backend::new().route("/b", Reply::json(200, "{}")).start();
-    let cfg = r#"{"version":3,"endpoints":[{"endpoint":"/up","method":"POST","backend":[{"host":["{{b}}"],"url_pattern":"/b"}]}]}"#;
+    let cfg = r#"{"version":3,"endpoints":[{"endpoint":"/up","method":"POST","backend":[
+        {"host":["{{b}}"],"url_pattern":"/b"},{"host":["{{b}}"],"url_pattern":"/b"}]}]}"#;
     let gw = Gateway::new(cfg).with("b", &b.url()).start();
     // Claims 64 MiB + 1 without sending it: refused from the header alone.
     let claim = 64 * 1024 * 1024 + 1;

@@ -9,9 +9,11 @@ use bytes::Bytes;
 use crate::config::{HttpClientConfig, Method};
 use crate::limits::{MAX_BACKEND_BODY, MAX_REDIRECTS};
 
+use super::body::BodySource;
 pub use super::conn::ResponseHead;
 use super::conn::{BodyReader, Conn, HeadError};
 use super::pool::Pool;
+use super::request::StreamedBody;
 use super::{OutgoingRequest, Target};
 
 /// Why a backend call produced no response.
@@ -99,7 +101,17 @@ impl Client {
 
     /// Sends `req` and reads the whole response (bounded by [`MAX_BACKEND_BODY`]).
     pub async fn call(&self, target: &Target, req: &OutgoingRequest) -> Result<Response, BackendError> {
-        let Exchange { mut conn, head, target, redirected_url } = self.send_following(target, req).await?;
+        self.call_with_body(target, req, None::<&mut NoBody>).await
+    }
+
+    /// [`Client::call`] with the request body streamed from `body` (`req.streamed` says how it is framed).
+    pub async fn call_with_body<B: BodySource>(
+        &self,
+        target: &Target,
+        req: &OutgoingRequest,
+        body: Option<&mut B>,
+    ) -> Result<Response, BackendError> {
+        let Exchange { mut conn, head, target, redirected_url } = self.send_following(target, req, body).await?;
         let mut reader = BodyReader::new(head.framing);
         let body = reader.read_all(&mut conn, MAX_BACKEND_BODY).await.map_err(|e| BackendError::Io(e.to_string()))?;
         if reader.is_done() && head.keep_alive && !self.config.disable_keep_alives {
@@ -111,22 +123,30 @@ impl Client {
     }
 
     /// Sends `req` and returns as soon as the response head is in; the caller streams the body.
-    pub async fn call_streaming(&self, target: &Target, req: &OutgoingRequest) -> Result<Streaming, BackendError> {
-        let Exchange { conn, head, target, .. } = self.send_following(target, req).await?;
+    pub async fn call_streaming<B: BodySource>(
+        &self,
+        target: &Target,
+        req: &OutgoingRequest,
+        body: Option<&mut B>,
+    ) -> Result<Streaming, BackendError> {
+        let Exchange { conn, head, target, .. } = self.send_following(target, req, body).await?;
         let gunzip = req.gateway_gzip && is_gzip(&head);
         Ok(Streaming { body: BodyReader::new(head.framing), head, conn, pool_key: target.base.clone(), gunzip })
     }
 
     /// Sends the request and follows redirects; returns the connection positioned at the final response's body.
-    async fn send_following<'t>(
+    async fn send_following<'t, B: BodySource>(
         &self,
         target: &'t Target,
         req: &OutgoingRequest,
+        mut body: Option<&mut B>,
     ) -> Result<Exchange<'t>, BackendError> {
         let mut target = Cow::Borrowed(target);
         let mut req = Cow::Borrowed(req);
         for hop in 0..=MAX_REDIRECTS {
-            let (mut conn, head) = self.send_once(&target, &req, &target.base).await?;
+            // A streamed body goes with the first request only; a redirect that would need it again is returned.
+            let this_body = if hop == 0 { body.as_deref_mut() } else { None };
+            let (mut conn, head) = self.send_once(&target, &req, &target.base, this_body).await?;
             let location = match head.status {
                 301 | 302 | 303 | 307 | 308 => {
                     head.header("location").and_then(|l| std::str::from_utf8(l).ok()).map(str::to_owned)
@@ -165,11 +185,12 @@ impl Client {
     }
 
     /// One request/response exchange; a pooled connection that turns out to be closed is replaced once.
-    async fn send_once(
+    async fn send_once<B: BodySource>(
         &self,
         target: &Target,
         req: &OutgoingRequest,
         key: &str,
+        mut body: Option<&mut B>,
     ) -> Result<(Conn, ResponseHead), BackendError> {
         if target.tls {
             return Err(BackendError::Unsupported(format!(
@@ -181,7 +202,9 @@ impl Client {
         req.encode(target, &mut bytes);
         let is_head = req.method == Method::Head;
         loop {
-            let mut conn = match self.pool.take(key) {
+            let pooled =
+                if body.is_some() { self.pool.take_recent(key, STREAMED_BODY_MAX_IDLE) } else { self.pool.take(key) };
+            let mut conn = match pooled {
                 Some(mut c) => {
                     c.reused = true;
                     c
@@ -196,6 +219,9 @@ impl Client {
                     continue;
                 }
                 return Err(BackendError::Io(format!("write to {}: {e}", target.base)));
+            }
+            if let Some(body) = body.as_deref_mut() {
+                stream_body(&mut conn, body, req.streamed == StreamedBody::Chunked, &target.base).await?;
             }
             let head = match self.config.response_header_timeout {
                 Some(t) => match monoio::time::timeout(t, conn.read_head(is_head)).await {
@@ -222,6 +248,48 @@ impl Client {
             .await
             .map_err(|e| BackendError::Connect { addr: addr.to_string(), reason: connect_reason(&e) })
     }
+}
+
+/// A pooled connection idle longer than this is not used for a streamed body (which cannot be sent twice).
+const STREAMED_BODY_MAX_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// No streamed body (the request's body, if any, is in `OutgoingRequest::body`).
+pub struct NoBody;
+
+impl BodySource for NoBody {
+    fn content_length(&self) -> Option<u64> {
+        Some(0)
+    }
+    async fn next_piece(&mut self) -> std::io::Result<Option<Bytes>> {
+        Ok(None)
+    }
+}
+
+/// Copies the client's body to the backend piece by piece, chunk-framed when the client sent it chunked.
+async fn stream_body<B: BodySource>(
+    conn: &mut Conn,
+    body: &mut B,
+    chunked: bool,
+    base: &str,
+) -> Result<(), BackendError> {
+    loop {
+        let piece = body.next_piece().await.map_err(|e| BackendError::Io(format!("reading the request body: {e}")))?;
+        let Some(piece) = piece else { break };
+        let write = if chunked {
+            let mut framed = Vec::with_capacity(piece.len() + 16);
+            crate::server::h1::write::write_chunk(&mut framed, &piece);
+            conn.write_bytes(Bytes::from(framed)).await
+        } else {
+            conn.write_bytes(piece).await
+        };
+        write.map_err(|e| BackendError::Io(format!("write to {base}: {e}")))?;
+    }
+    if chunked {
+        conn.write_bytes(Bytes::from_static(crate::server::h1::write::LAST_CHUNK))
+            .await
+            .map_err(|e| BackendError::Io(format!("write to {base}: {e}")))?;
+    }
+    Ok(())
 }
 
 fn connect_reason(e: &std::io::Error) -> String {

@@ -39,6 +39,12 @@ impl Conn {
         (res.map(|_| ()), data)
     }
 
+    /// Writes one piece of a streamed body.
+    pub async fn write_bytes(&mut self, data: Bytes) -> io::Result<()> {
+        let (res, _) = self.stream.write_all(data).await;
+        res.map(|_| ())
+    }
+
     /// Reads more bytes into `buf`; `Ok(0)` is end of stream.
     pub async fn fill(&mut self) -> io::Result<usize> {
         if self.buf.capacity() - self.buf.len() < 4096 {
@@ -203,6 +209,25 @@ impl ResponseHead {
     }
 }
 
+/// A connection a message body is read from: its read buffer and a way to read more into it. The backend side
+/// ([`Conn`]) and the client side (a request body, `server::conn`) share one body decoder through it.
+// Futures here are polled on one worker thread only, so the missing `Send` bound of async trait methods is fine.
+#[allow(async_fn_in_trait)]
+pub trait ReadSource {
+    fn buf(&mut self) -> &mut BytesMut;
+    /// Reads more bytes into [`ReadSource::buf`]; `Ok(0)` is end of stream.
+    async fn fill(&mut self) -> io::Result<usize>;
+}
+
+impl ReadSource for Conn {
+    fn buf(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+    async fn fill(&mut self) -> io::Result<usize> {
+        Conn::fill(self).await
+    }
+}
+
 /// Reads a body off a connection piece by piece, undoing chunked coding.
 #[derive(Debug)]
 pub struct BodyReader {
@@ -237,27 +262,27 @@ impl BodyReader {
     }
 
     /// The next piece of the body, or `None` at its end.
-    pub async fn next(&mut self, conn: &mut Conn) -> io::Result<Option<Bytes>> {
+    pub async fn next<S: ReadSource>(&mut self, conn: &mut S) -> io::Result<Option<Bytes>> {
         loop {
             match self.state {
                 BodyState::Done => return Ok(None),
                 BodyState::Length(remaining) => {
-                    if conn.buf.is_empty() && conn.fill().await? == 0 {
+                    if conn.buf().is_empty() && conn.fill().await? == 0 {
                         return Err(eof());
                     }
-                    let n = (conn.buf.len() as u64).min(remaining) as usize;
-                    let piece = conn.buf.split_to(n).freeze();
+                    let n = (conn.buf().len() as u64).min(remaining) as usize;
+                    let piece = conn.buf().split_to(n).freeze();
                     self.state =
                         if remaining == n as u64 { BodyState::Done } else { BodyState::Length(remaining - n as u64) };
                     return Ok(Some(piece));
                 }
-                BodyState::ChunkSize => match crate::server::h1::parse_chunk_size(&conn.buf) {
+                BodyState::ChunkSize => match crate::server::h1::parse_chunk_size(conn.buf()) {
                     Ok(Some((0, len))) => {
-                        let _ = conn.buf.split_to(len);
+                        let _ = conn.buf().split_to(len);
                         self.state = BodyState::Trailers;
                     }
                     Ok(Some((size, len))) => {
-                        let _ = conn.buf.split_to(len);
+                        let _ = conn.buf().split_to(len);
                         self.state = BodyState::ChunkData(size);
                     }
                     Ok(None) => {
@@ -268,11 +293,11 @@ impl BodyReader {
                     Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidData, "malformed chunked encoding")),
                 },
                 BodyState::ChunkData(remaining) => {
-                    if conn.buf.is_empty() && conn.fill().await? == 0 {
+                    if conn.buf().is_empty() && conn.fill().await? == 0 {
                         return Err(eof());
                     }
-                    let n = (conn.buf.len() as u64).min(remaining) as usize;
-                    let piece = conn.buf.split_to(n).freeze();
+                    let n = (conn.buf().len() as u64).min(remaining) as usize;
+                    let piece = conn.buf().split_to(n).freeze();
                     self.state = if remaining == n as u64 {
                         BodyState::ChunkDataEnd
                     } else {
@@ -281,22 +306,22 @@ impl BodyReader {
                     return Ok(Some(piece));
                 }
                 BodyState::ChunkDataEnd => {
-                    if conn.buf.len() < 2 {
+                    if conn.buf().len() < 2 {
                         if conn.fill().await? == 0 {
                             return Err(eof());
                         }
                         continue;
                     }
-                    if &conn.buf[..2] != b"\r\n" {
+                    if &conn.buf()[..2] != b"\r\n" {
                         return Err(io::Error::new(io::ErrorKind::InvalidData, "malformed chunked encoding"));
                     }
-                    let _ = conn.buf.split_to(2);
+                    let _ = conn.buf().split_to(2);
                     self.state = BodyState::ChunkSize;
                 }
                 BodyState::Trailers => {
                     // Trailer lines end with an empty line; they are dropped, as Go's client folds them away.
-                    if let Some(pos) = conn.buf.windows(2).position(|w| w == b"\r\n") {
-                        let _ = conn.buf.split_to(pos + 2);
+                    if let Some(pos) = conn.buf().windows(2).position(|w| w == b"\r\n") {
+                        let _ = conn.buf().split_to(pos + 2);
                         if pos == 0 {
                             self.state = BodyState::Done;
                         }
@@ -305,18 +330,18 @@ impl BodyReader {
                     }
                 }
                 BodyState::UntilClose => {
-                    if conn.buf.is_empty() && conn.fill().await? == 0 {
+                    if conn.buf().is_empty() && conn.fill().await? == 0 {
                         self.state = BodyState::Done;
                         return Ok(None);
                     }
-                    return Ok(Some(conn.buf.split().freeze()));
+                    return Ok(Some(conn.buf().split().freeze()));
                 }
             }
         }
     }
 
     /// Reads the whole remaining body, failing past `limit` bytes.
-    pub async fn read_all(&mut self, conn: &mut Conn, limit: usize) -> io::Result<Bytes> {
+    pub async fn read_all<S: ReadSource>(&mut self, conn: &mut S, limit: usize) -> io::Result<Bytes> {
         let mut first: Option<Bytes> = None;
         let mut acc: Option<BytesMut> = None;
         while let Some(piece) = self.next(conn).await? {

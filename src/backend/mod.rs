@@ -7,6 +7,7 @@
 //! byte written.
 
 pub mod balance;
+pub mod body;
 pub mod cache;
 pub mod client;
 pub mod conn;

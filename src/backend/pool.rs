@@ -35,6 +35,20 @@ impl Pool {
         None
     }
 
+    /// Like [`Pool::take`], but only a connection idle for less than `max_idle`: a streamed body cannot be sent
+    /// again, so it must not go to a connection the backend may be closing right now.
+    pub fn take_recent(&self, key: &str, max_idle: Duration) -> Option<Conn> {
+        let mut idle = self.idle.borrow_mut();
+        let list = idle.get_mut(key)?;
+        while let Some((conn, since)) = list.pop() {
+            self.total.set(self.total.get() - 1);
+            if since.elapsed() < max_idle && self.idle_timeout.is_none_or(|t| since.elapsed() < t) {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
     /// Keeps a connection whose response was read to the end, unless a bound is reached (then it is closed).
     pub fn put(&self, key: &str, conn: Conn) {
         if self.max_total != 0 && self.total.get() >= self.max_total {

@@ -190,7 +190,15 @@ impl Forwarding {
             push_header(&mut header_block, "Connection", b"close");
         }
         let has_body = !body.is_empty() || client.content_length.is_some() || client.chunked;
-        OutgoingRequest { method: self.method, path_and_query, header_block, gateway_gzip, body, has_body }
+        OutgoingRequest {
+            method: self.method,
+            path_and_query,
+            header_block,
+            gateway_gzip,
+            body,
+            has_body,
+            streamed: StreamedBody::No,
+        }
     }
 
     fn fill_pattern(&self, out: &mut String, params: &Params, dynamic: &[DynamicValue<'_>]) {
@@ -355,6 +363,19 @@ pub struct OutgoingRequest {
     pub body: Bytes,
     /// Whether the client sent a body (Go's `NoBody` otherwise); decides redirects and `Content-Length: 0`.
     pub has_body: bool,
+    /// Whether the body is streamed from the client instead of held in `body`, and how it is framed.
+    pub streamed: StreamedBody,
+}
+
+/// How a streamed request body is framed towards the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamedBody {
+    /// Not streamed: `body` holds it (possibly empty).
+    No,
+    /// `Content-Length: n`, as the client declared it.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`: the client sent it chunked.
+    Chunked,
 }
 
 impl OutgoingRequest {
@@ -368,7 +389,13 @@ impl OutgoingRequest {
         out.extend_from_slice(target.authority.as_bytes());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.header_block);
-        if self.has_body || matches!(self.method, Method::Post | Method::Put | Method::Patch) {
+        if let StreamedBody::Length(n) = self.streamed {
+            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(crate::server::h1::write::itoa_buf(n).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        } else if self.streamed == StreamedBody::Chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        } else if self.has_body || matches!(self.method, Method::Post | Method::Put | Method::Patch) {
             out.extend_from_slice(b"Content-Length: ");
             out.extend_from_slice(crate::server::h1::write::itoa_buf(self.body.len() as u64).as_bytes());
             out.extend_from_slice(b"\r\n");

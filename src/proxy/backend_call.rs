@@ -7,8 +7,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use sonic_rs::Value;
 
 use crate::backend::balance::Balancer;
+use crate::backend::body::BodySource;
 use crate::backend::cache::{Buckets, HttpCache};
-use crate::backend::request::{internal_key, DynamicValue, Forwarding};
+use crate::backend::client::NoBody;
+use crate::backend::request::{internal_key, DynamicValue, Forwarding, StreamedBody};
 use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
 use crate::encoding as json;
@@ -115,11 +117,11 @@ impl BackendStage {
         body: Bytes,
     ) -> Result<Fetched, Failure> {
         if self.concurrent_calls <= 1 {
-            return self.fetch_once(client, req, params, dynamic, client_ip, body).await;
+            return self.fetch_once(client, req, params, dynamic, client_ip, body, None::<&mut NoBody>).await;
         }
         let deadline = Instant::now() + self.endpoint_timeout * CONCURRENT_TIMEOUT_PCT / 100;
         let mut calls: FuturesUnordered<_> = (0..self.concurrent_calls)
-            .map(|_| self.fetch_once(client, req, params, dynamic, client_ip, body.clone()))
+            .map(|_| self.fetch_once(client, req, params, dynamic, client_ip, body.clone(), None::<&mut NoBody>))
             .collect();
         let mut last = None;
         loop {
@@ -135,8 +137,27 @@ impl BackendStage {
         last.unwrap_or_else(|| Err(Failure { message: "no concurrent call answered".to_owned(), answer: None }))
     }
 
+    /// Whether a request body can go to this backend as it arrives, instead of being read whole first: one call,
+    /// no cache, a real host.
+    pub fn can_stream_body(&self) -> bool {
+        self.concurrent_calls <= 1 && self.cache.is_none() && self.config.static_filesystem.is_none()
+    }
+
+    /// [`BackendStage::fetch`] with the client's body streamed to the backend as it arrives.
+    pub async fn fetch_streamed<B: BodySource>(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        client_ip: &str,
+        body: &mut B,
+    ) -> Result<Fetched, Failure> {
+        self.fetch_once(client, req, params, &[], client_ip, Bytes::new(), Some(body)).await
+    }
+
     /// One call: request, status rule, decoding, manipulation.
-    async fn fetch_once(
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_once<B: BodySource>(
         &self,
         client: &Client,
         req: &RequestHead,
@@ -144,8 +165,13 @@ impl BackendStage {
         dynamic: &[DynamicValue<'_>],
         client_ip: &str,
         body: Bytes,
+        stream: Option<&mut B>,
     ) -> Result<Fetched, Failure> {
-        let out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
+        let mut out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
+        if let Some(stream) = &stream {
+            out.streamed = stream.content_length().map_or(StreamedBody::Chunked, StreamedBody::Length);
+            out.has_body = true;
+        }
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query.split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
@@ -154,9 +180,9 @@ impl BackendStage {
         }
         let target =
             self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
-        let res = match &self.cache {
-            Some(cache) => cache.call(client, target, &out).await,
-            None => client.call(target, &out).await,
+        let res = match (&self.cache, stream) {
+            (Some(cache), None) => cache.call(client, target, &out).await,
+            (_, stream) => client.call_with_body(target, &out, stream).await,
         };
         let res = res.map_err(|e| Failure { message: url_error(&out.method, &out.url(target), &e), answer: None })?;
         if res.head.status != 200 && res.head.status != 201 {

@@ -12,11 +12,14 @@ use super::backend_call::{BackendStage, Failure, Fetched};
 use super::render::{self, GatewayHeaders};
 use super::sequential::{self, Sequence};
 use super::static_response::StaticResponse;
+use crate::backend::body::BodySource;
 use crate::backend::cache::Buckets;
 use crate::backend::client::Streaming;
+use crate::backend::request::StreamedBody;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
 use crate::merge::{merge_into, Flatmap};
 use crate::router::Params;
+use crate::server::body::{BodyError, RequestBody};
 use crate::server::h1::write::ResponseWriter;
 use crate::server::h1::RequestHead;
 use crate::server::worker::Worker;
@@ -95,26 +98,43 @@ impl Endpoint {
         })
     }
 
-    /// Answers one request into `out`; a `no-op` answer returns the body still to stream.
-    #[allow(clippy::too_many_arguments)] // TODO(ringway): bundle the request into one struct with the merge work
+    /// Whether the request body can go to the backend as it arrives: one regular backend that is called once (no
+    /// shadows, no sequence, no `concurrent_calls`, no cache). Every other pipe needs the body in memory.
+    pub fn can_stream_body(&self) -> bool {
+        matches!(self.backends.as_slice(), [only] if only.can_stream_body())
+            && self.shadows.is_empty()
+            && self.sequence.is_none()
+    }
+
+    /// Answers one request into `out`; a `no-op` answer returns the body still to stream. The request body is either
+    /// in `body` or, when [`Endpoint::can_stream_body`], still on the connection in `stream`.
+    #[allow(clippy::too_many_arguments)] // TODO(ringway): bundle request, params and client IP into one struct
     pub async fn handle(
         &self,
         worker: &Rc<Worker>,
         req: &RequestHead,
         params: &Params,
         body: Bytes,
+        stream: Option<&mut RequestBody<'_>>,
         client_ip: &str,
         out: &mut Vec<u8>,
         close: bool,
     ) -> Option<StreamReply> {
         let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
+        let mut stream = stream;
         self.fire_shadows(worker, req, params, &body, client_ip);
         if self.config.output_encoding == OutputEncoding::NoOp {
-            return self.handle_no_op(worker, req, params, body, client_ip, out, headers).await;
+            let start = out.len();
+            let reply =
+                self.handle_no_op(worker, req, params, body, stream.as_deref_mut(), client_ip, out, headers).await;
+            if client_body_failed(stream.as_deref(), out, start) {
+                return None;
+            }
+            return reply;
         }
         let mut outcome = match monoio::time::timeout(
             self.config.timeout,
-            self.collect(worker, req, params, body, client_ip),
+            self.collect(worker, req, params, body, stream.as_deref_mut(), client_ip),
         )
         .await
         {
@@ -125,6 +145,9 @@ impl Endpoint {
                 failures: vec![Failure { message: "context deadline exceeded".to_owned(), answer: None }],
             },
         };
+        if client_body_failed(stream.as_deref(), out, out.len()) {
+            return None;
+        }
         for f in &outcome.failures {
             worker.log.backend_error(&self.config, &f.message);
         }
@@ -158,10 +181,15 @@ impl Endpoint {
         req: &RequestHead,
         params: &Params,
         body: Bytes,
+        stream: Option<&mut RequestBody<'_>>,
         client_ip: &str,
     ) -> Outcome {
         if let [only] = self.backends.as_slice() {
-            return match only.fetch(&worker.client, req, params, client_ip, body).await {
+            let fetched = match stream {
+                Some(stream) => only.fetch_streamed(&worker.client, req, params, client_ip, stream).await,
+                None => only.fetch(&worker.client, req, params, client_ip, body).await,
+            };
+            return match fetched {
                 // A JSON `null` is a success without data; the json renderer writes it as `null` (lura `jsonRender`).
                 Ok(Fetched { data, complete }) => {
                     Outcome { data: Some(data.unwrap_or_default()), complete, failures: Vec::new() }
@@ -287,6 +315,7 @@ impl Endpoint {
         req: &RequestHead,
         params: &Params,
         body: Bytes,
+        stream: Option<&mut RequestBody<'_>>,
         client_ip: &str,
         out: &mut Vec<u8>,
         headers: GatewayHeaders<'_>,
@@ -295,7 +324,11 @@ impl Endpoint {
             render::failure(out, 500, b"", None, headers);
             return None;
         };
-        let outgoing = stage.forwarding.request(req, params, client_ip, body);
+        let mut outgoing = stage.forwarding.request(req, params, client_ip, body);
+        if let Some(stream) = &stream {
+            outgoing.streamed = stream.content_length().map_or(StreamedBody::Chunked, StreamedBody::Length);
+            outgoing.has_body = true;
+        }
         if let Some(dir) = &stage.config.static_filesystem {
             let path = outgoing.path_and_query.split('?').next().unwrap_or("/");
             match crate::components::static_filesystem::read_backend_file(dir, path) {
@@ -313,7 +346,11 @@ impl Endpoint {
         let result = match stage.balancer.pick() {
             None => Err("no hosts available".to_owned()),
             Some(target) => {
-                match monoio::time::timeout(self.config.timeout, worker.client.call_streaming(target, &outgoing)).await
+                match monoio::time::timeout(
+                    self.config.timeout,
+                    worker.client.call_streaming(target, &outgoing, stream),
+                )
+                .await
                 {
                     Ok(Ok(s)) => Ok(s),
                     Ok(Err(e)) => Err(e.to_string()),
@@ -389,4 +426,22 @@ fn is_hop_or_framing(name: &str) -> bool {
     ]
     .iter()
     .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// A streamed request body that broke on the client's side: the backend's answer (if any, from `start` on in `out`)
+/// is dropped, and the client gets 400 for broken chunked coding, or nothing when it went away. The connection is
+/// closed after this (the body was not read to its end).
+fn client_body_failed(stream: Option<&RequestBody<'_>>, out: &mut Vec<u8>, start: usize) -> bool {
+    match stream.and_then(RequestBody::error) {
+        None => false,
+        Some(BodyError::Malformed) => {
+            out.truncate(start);
+            crate::server::conn::write_plain_error(out, 400, "400 Bad Request");
+            true
+        }
+        Some(_) => {
+            out.truncate(start);
+            true
+        }
+    }
 }

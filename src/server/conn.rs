@@ -6,15 +6,15 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use bytes::BytesMut;
+use monoio::io::AsyncWriteRentExt;
 use monoio::net::TcpStream;
 
+use super::body::RequestBody;
 use super::h1::write::{write_chunk, ResponseWriter, LAST_CHUNK};
-use super::h1::{parse_chunk_size, parse_request, ParseError, RequestHead};
+use super::h1::{parse_request, ParseError};
 use super::worker::Worker;
-use crate::limits::{INIT_READ_BUFFER, MAX_PIPELINED_RESPONSES, MAX_REQUEST_BODY};
+use crate::limits::{INIT_READ_BUFFER, MAX_PIPELINED_RESPONSES};
 use crate::proxy::endpoint::StreamReply;
 
 /// The client side of one connection.
@@ -34,21 +34,7 @@ enum Stop {
 impl ClientConn {
     /// Reads more bytes, giving up at `deadline`. `Ok(0)` is end of stream.
     async fn fill(&mut self, deadline: Option<Instant>) -> Result<usize, Stop> {
-        if self.buf.capacity() - self.buf.len() < 1024 {
-            self.buf.reserve(INIT_READ_BUFFER);
-        }
-        // monoio reads into the start of a buffer; a slice from `len` appends after what is already there.
-        let buf = std::mem::take(&mut self.buf);
-        let len = buf.len();
-        let (res, buf) = match deadline {
-            Some(d) => match monoio::time::timeout_at(d.into(), self.stream.read(buf.slice_mut(len..))).await {
-                Ok(r) => r,
-                Err(_) => return Err(Stop::Quiet),
-            },
-            None => self.stream.read(buf.slice_mut(len..)).await,
-        };
-        self.buf = buf.into_inner();
-        res.map_err(|_| Stop::Quiet)
+        super::body::fill(&mut self.stream, &mut self.buf, deadline).await.map_err(|_| Stop::Quiet)
     }
 
     async fn flush(&mut self) -> Result<(), Stop> {
@@ -66,70 +52,6 @@ impl ClientConn {
         out.clear();
         self.out = out;
         res.map(|_| ()).map_err(|_| Stop::Quiet)
-    }
-
-    /// Reads a request body framed by `Content-Length` or chunked coding, bounded by [`MAX_REQUEST_BODY`].
-    async fn read_body(&mut self, head: &RequestHead, deadline: Option<Instant>) -> Result<Bytes, BodyError> {
-        if let Some(len) = head.content_length {
-            let len = usize::try_from(len).map_err(|_| BodyError::TooLarge)?;
-            if len > MAX_REQUEST_BODY {
-                return Err(BodyError::TooLarge);
-            }
-            if self.buf.len() < len {
-                self.buf.reserve(len - self.buf.len());
-            }
-            while self.buf.len() < len {
-                if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
-                    return Err(BodyError::Io);
-                }
-            }
-            return Ok(self.buf.split_to(len).freeze());
-        }
-        if !head.chunked {
-            return Ok(Bytes::new());
-        }
-        let mut body = BytesMut::new();
-        loop {
-            let (size, line) = loop {
-                match parse_chunk_size(&self.buf) {
-                    Ok(Some(s)) => break s,
-                    Ok(None) => {
-                        if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
-                            return Err(BodyError::Io);
-                        }
-                    }
-                    Err(_) => return Err(BodyError::Malformed),
-                }
-            };
-            let _ = self.buf.split_to(line);
-            if size == 0 {
-                // Trailers, then the empty line.
-                loop {
-                    if let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") {
-                        let _ = self.buf.split_to(pos + 2);
-                        if pos == 0 {
-                            return Ok(body.freeze());
-                        }
-                    } else if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
-                        return Err(BodyError::Io);
-                    }
-                }
-            }
-            let size = usize::try_from(size).map_err(|_| BodyError::TooLarge)?;
-            if body.len() + size > MAX_REQUEST_BODY {
-                return Err(BodyError::TooLarge);
-            }
-            while self.buf.len() < size + 2 {
-                if self.fill(deadline).await.map_err(|_| BodyError::Io)? == 0 {
-                    return Err(BodyError::Io);
-                }
-            }
-            body.extend_from_slice(&self.buf[..size]);
-            if &self.buf[size..size + 2] != b"\r\n" {
-                return Err(BodyError::Malformed);
-            }
-            let _ = self.buf.split_to(size + 2);
-        }
     }
 
     /// Copies a `no-op` body from the backend to the client, re-framing it when needed.
@@ -167,12 +89,6 @@ impl ClientConn {
         reply.stream.finish(&worker.client);
         self.flush().await
     }
-}
-
-enum BodyError {
-    TooLarge,
-    Malformed,
-    Io,
 }
 
 /// Serves one connection until it closes.
@@ -225,30 +141,19 @@ async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Wor
                 conn.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                 conn.flush().await?;
             }
-            let body = match conn.read_body(&head, body_deadline).await {
-                Ok(b) => b,
-                Err(BodyError::TooLarge) => {
-                    conn.flush().await?;
-                    write_plain_error(&mut conn.out, 413, "413 Request Entity Too Large");
-                    return conn.flush().await;
-                }
-                Err(BodyError::Malformed) => {
-                    conn.flush().await?;
-                    write_plain_error(&mut conn.out, 400, "400 Bad Request");
-                    return conn.flush().await;
-                }
-                Err(BodyError::Io) => return Err(Stop::Quiet),
-            };
             let close = !head.keep_alive || super::shutdown::requested();
             worker.in_flight.set(worker.in_flight.get() + 1);
-            let reply = super::dispatch::dispatch(worker, &head, body, peer, &mut conn.out, close, started).await;
+            let mut body = RequestBody::new(&mut conn.stream, &mut conn.buf, &head, body_deadline);
+            let reply = super::dispatch::dispatch(worker, &head, &mut body, peer, &mut conn.out, close, started).await;
+            // A body the handler could not read to its end (too large, broken, cut) leaves the connection unusable.
+            let body_done = body.is_done();
             worker.in_flight.set(worker.in_flight.get() - 1);
             answered += 1;
             if let Some(reply) = reply {
                 conn.stream_body(worker, reply).await?;
             }
             // Shutdown may have begun while the request was in flight: its answer then said `Connection: close`.
-            if close || super::shutdown::requested() {
+            if close || !body_done || super::shutdown::requested() {
                 conn.flush().await?;
                 return Ok(());
             }
@@ -270,7 +175,7 @@ fn write_parse_error(out: &mut Vec<u8>, e: ParseError) {
     }
 }
 
-fn write_plain_error(out: &mut Vec<u8>, status: u16, body: &str) {
+pub fn write_plain_error(out: &mut Vec<u8>, status: u16, body: &str) {
     let mut w = ResponseWriter::new(out, status);
     w.header_str("Content-Type", "text/plain; charset=utf-8");
     w.connection_close(true);

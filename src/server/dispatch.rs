@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::body::{BodyError, RequestBody};
 use super::h1::write::{ResponseWriter, StackStr};
 use super::h1::RequestHead;
 use super::worker::Worker;
@@ -21,7 +22,7 @@ use crate::router::Route;
 pub async fn dispatch(
     worker: &Rc<Worker>,
     req: &RequestHead,
-    body: Bytes,
+    body: &mut RequestBody<'_>,
     peer: SocketAddr,
     out: &mut Vec<u8>,
     close: bool,
@@ -48,7 +49,7 @@ pub async fn dispatch(
 async fn route(
     worker: &Rc<Worker>,
     req: &RequestHead,
-    body: Bytes,
+    body: &mut RequestBody<'_>,
     client_ip: &str,
     out: &mut Vec<u8>,
     close: bool,
@@ -75,10 +76,24 @@ async fn route(
         }
     }
     let route = worker.router.lookup(req.method(), req.path(), req.query(), req.header_str("x-forwarded-prefix"));
+    // A single-backend endpoint takes the body as it arrives; everything else reads it whole first.
+    let stream_body = body.is_present()
+        && matches!(&route, Route::Endpoint { index, .. } if worker.endpoints[*index].can_stream_body());
+    let (body, stream) = if stream_body {
+        (Bytes::new(), Some(body))
+    } else {
+        match body.read_all().await {
+            Ok(b) => (b, None),
+            Err(BodyError::TooLarge) => return plain(out, 413, "413 Request Entity Too Large", true),
+            Err(BodyError::Malformed) => return plain(out, 400, "400 Bad Request", true),
+            // The client went away or was too slow: nothing to answer.
+            Err(BodyError::Io) => return None,
+        }
+    };
     match route {
         Route::Endpoint { index, params } => {
             let endpoint = &worker.endpoints[index];
-            return endpoint.handle(worker, req, &params, body, client_ip, out, close).await;
+            return endpoint.handle(worker, req, &params, body, stream, client_ip, out, close).await;
         }
         Route::Health => {
             let mut w = ResponseWriter::new(out, 200);

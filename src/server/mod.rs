@@ -1,6 +1,7 @@
 //! The HTTP server: one monoio runtime per core, each with its own `SO_REUSEPORT` listener, router, endpoint
 //! pipes and backend pools. Workers share nothing mutable; the only cross-thread state is the shutdown flag.
 
+pub mod body;
 pub mod conn;
 pub mod dispatch;
 pub mod h1;

@@ -138,6 +138,7 @@ fn validators_replace_forwarded_ones() {
         gateway_gzip: false,
         body: Bytes::new(),
         has_body: false,
+        streamed: crate::backend::request::StreamedBody::No,
     };
     let mut v = HeaderMap::new();
     v.insert(http::header::IF_NONE_MATCH, HeaderValue::from_static("\"v1\""));
