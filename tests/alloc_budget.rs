@@ -38,7 +38,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// Heap allocations allowed per proxied JSON request (README, Performance).
-const BUDGET: u64 = 8;
+const BUDGET: u64 = 3;
 
 const BACKEND_BODY: &str =
     r#"{"id":42,"name":"Ann","tags":["a","b"],"score":9.50,"address":{"city":"Gwenborough","zip":"92998"}}"#;

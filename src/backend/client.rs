@@ -148,16 +148,21 @@ impl Client {
             if reader.read_all(&mut conn, 64 * 1024).await.is_ok() && reader.is_done() && head.keep_alive {
                 self.pool.put(&key, conn);
             }
-            let (next_target, path) = resolve_location(&target, &req.path_and_query, &location)?;
+            let (next_target, path) = resolve_location(&target, req.path_and_query(), &location)?;
             let mut next = req.as_ref().clone();
             if matches!(head.status, 301..=303) && !matches!(next.method, Method::Get | Method::Head) {
                 next.method = Method::Get;
                 next.body = Bytes::new();
                 next.has_body = false;
             }
-            next.path_and_query = path;
+            next.set_path_and_query(&path);
             let same_host = next_target.base == target.base;
-            next.header_block = redirect_headers(&req.header_block, &url, same_host, target.tls && !next_target.tls);
+            next.set_header_block(&redirect_headers(
+                req.header_block(),
+                &url,
+                same_host,
+                target.tls && !next_target.tls,
+            ));
             target = Cow::Owned(next_target);
             req = Cow::Owned(next);
         }
@@ -177,9 +182,22 @@ impl Client {
                 target.base
             )));
         }
-        let mut bytes = Vec::new();
+        // The wire form goes into one of the worker's spare buffers, given back once written.
+        let mut bytes = super::scratch::take();
         req.encode(target, &mut bytes);
-        let is_head = req.method == Method::Head;
+        let result = self.exchange(target, &mut bytes, req.method == Method::Head, key).await;
+        super::scratch::give_back(bytes);
+        result
+    }
+
+    /// Writes `bytes` (a whole request) and reads the response head.
+    async fn exchange(
+        &self,
+        target: &Target,
+        bytes: &mut Vec<u8>,
+        is_head: bool,
+        key: &str,
+    ) -> Result<(Conn, ResponseHead), BackendError> {
         loop {
             let mut conn = match self.pool.take(key) {
                 Some(mut c) => {
@@ -189,8 +207,8 @@ impl Client {
                 None => self.connect(target).await?,
             };
             let reused = conn.reused;
-            let (res, back) = conn.write_all(bytes).await;
-            bytes = back;
+            let (res, back) = conn.write_all(std::mem::take(bytes)).await;
+            *bytes = back;
             if let Err(e) = res {
                 if reused {
                     continue;

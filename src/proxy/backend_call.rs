@@ -147,7 +147,7 @@ impl BackendStage {
     ) -> Result<Fetched, Failure> {
         let out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
-            let path = out.path_and_query.split('?').next().unwrap_or("/");
+            let path = out.path_and_query().split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
                 .map_err(|e| Failure { message: e, answer: None })?;
             return self.decode(&bytes).map(|data| self.manipulate(data));

@@ -297,7 +297,7 @@ impl Endpoint {
         };
         let outgoing = stage.forwarding.request(req, params, client_ip, body);
         if let Some(dir) = &stage.config.static_filesystem {
-            let path = outgoing.path_and_query.split('?').next().unwrap_or("/");
+            let path = outgoing.path_and_query().split('?').next().unwrap_or("/");
             match crate::components::static_filesystem::read_backend_file(dir, path) {
                 Ok(bytes) => {
                     let mut w = ResponseWriter::new(out, 200);
