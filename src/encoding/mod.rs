@@ -1,5 +1,6 @@
 //! Response bodies: decoding what backends send and rendering what clients get.
 
+pub mod canonical;
 pub mod decode;
 pub mod json;
 pub mod render;
@@ -12,6 +13,8 @@ pub use render::{render_json, render_json_collection, render_string};
 pub use xml::render_xml;
 pub use yaml::render_yaml;
 
+#[cfg(test)]
+mod canonical_tests;
 #[cfg(test)]
 mod output_tests;
 #[cfg(test)]
