@@ -56,6 +56,15 @@ pub struct Fetched {
     pub complete: bool,
 }
 
+/// What a call gave before decoding.
+#[derive(Debug)]
+pub enum Answer {
+    /// A `200`/`201` body, still encoded.
+    Body(Bytes),
+    /// A failed status turned into data by `return_error_details` (incomplete, never manipulated).
+    Details(Value),
+}
+
 /// A backend answer with a status other than 200/201.
 #[derive(Debug, Clone)]
 pub struct StatusAnswer {
@@ -135,6 +144,15 @@ impl BackendStage {
         last.unwrap_or_else(|| Err(Failure { message: "no concurrent call answered".to_owned(), answer: None }))
     }
 
+    /// Whether the endpoint may write this backend's body straight into the wire form (`encoding::canonical`):
+    /// a plain `json` object with nothing that reshapes it, from a single call.
+    pub fn is_transcodable(&self) -> bool {
+        self.config.encoding == BackendEncoding::Json
+            && !self.config.is_collection
+            && self.manipulation.is_identity()
+            && self.concurrent_calls <= 1
+    }
+
     /// One call: request, status rule, decoding, manipulation.
     async fn fetch_once(
         &self,
@@ -145,12 +163,33 @@ impl BackendStage {
         client_ip: &str,
         body: Bytes,
     ) -> Result<Fetched, Failure> {
+        match self.answer(client, req, params, dynamic, client_ip, body).await? {
+            Answer::Body(bytes) => self.decode_body(&bytes),
+            Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
+        }
+    }
+
+    /// Decodes and manipulates a body this backend answered with.
+    pub fn decode_body(&self, body: &[u8]) -> Result<Fetched, Failure> {
+        self.decode(body).map(|data| self.manipulate(data))
+    }
+
+    /// One call, up to its body: request, status rule, `return_error_details`; nothing decoded.
+    pub async fn answer(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        dynamic: &[DynamicValue<'_>],
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Answer, Failure> {
         let out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
         if let Some(dir) = &self.config.static_filesystem {
             let path = out.path_and_query().split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
                 .map_err(|e| Failure { message: e, answer: None })?;
-            return self.decode(&bytes).map(|data| self.manipulate(data));
+            return Ok(Answer::Body(bytes.into()));
         }
         let target =
             self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
@@ -164,8 +203,7 @@ impl BackendStage {
             if let Some(alias) = &self.config.return_error_details {
                 // §17.3: the error becomes data; target, filters and group are not applied to it (lura builds it
                 // in the HTTP proxy, below the response formatter).
-                let data = error_details(alias, res.head.status, &res.body, content_type);
-                return Ok(Fetched { data: Some(data), complete: false });
+                return Ok(Answer::Details(error_details(alias, res.head.status, &res.body, content_type)));
             }
             return Err(Failure {
                 message: format!(
@@ -182,7 +220,7 @@ impl BackendStage {
                 }),
             });
         }
-        self.decode(&res.body).map(|data| self.manipulate(data))
+        Ok(Answer::Body(res.body))
     }
 
     fn manipulate(&self, data: Option<Value>) -> Fetched {
