@@ -1,8 +1,10 @@
-//! Backend body decoding and wire-form encoding: sonic-rs (ours) against simd-json and serde_json.
+//! Backend body decoding and wire-form encoding: sonic-rs (ours) against simd-json and serde_json, and the one-pass
+//! transcoder (`encoding::canonical`) against decoding and writing a tree.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ringway::encoding::canonical::Transcoder;
 use ringway::encoding::{decode_json, write_value};
 
 /// A deterministic API-style response of at least `size` bytes: a page of user records.
@@ -76,6 +78,39 @@ fn encode(c: &mut Criterion) {
             })
         });
         group.bench_with_input(BenchmarkId::new("decode_and_write", name), &body, |b, body| {
+            let mut out = Vec::with_capacity(body.len());
+            b.iter(|| {
+                out.clear();
+                let v = decode_json(black_box(body), false).expect("valid").expect("object");
+                write_value(&mut out, &v);
+                black_box(out.len())
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("transcode", name), &body, |b, body| {
+            let mut out = Vec::with_capacity(body.len());
+            let mut transcoder = Transcoder::default();
+            b.iter(|| {
+                out.clear();
+                transcoder.transcode(black_box(body), &mut out).expect("an object");
+                black_box(out.len())
+            })
+        });
+        // A backend that already sorts its keys: nothing is reordered.
+        let sorted = {
+            let mut out = Vec::new();
+            write_value(&mut out, &value);
+            out
+        };
+        group.bench_with_input(BenchmarkId::new("transcode_sorted_input", name), &sorted, |b, body| {
+            let mut out = Vec::with_capacity(body.len());
+            let mut transcoder = Transcoder::default();
+            b.iter(|| {
+                out.clear();
+                transcoder.transcode(black_box(body), &mut out).expect("an object");
+                black_box(out.len())
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("decode_and_write_sorted_input", name), &sorted, |b, body| {
             let mut out = Vec::with_capacity(body.len());
             b.iter(|| {
                 out.clear();

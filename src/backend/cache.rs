@@ -122,11 +122,11 @@ impl HttpCache {
         target: &Target,
         req: &OutgoingRequest,
     ) -> Result<Response, BackendError> {
-        if !matches!(req.method, Method::Get | Method::Head) || header_line(&req.header_block, b"range").is_some() {
+        if !matches!(req.method, Method::Get | Method::Head) || header_line(req.header_block(), b"range").is_some() {
             return client.call(target, req).await;
         }
         let url = req.url(target);
-        let Some(parts) = request_parts(req.method, &url, &req.header_block) else {
+        let Some(parts) = request_parts(req.method, &url, req.header_block()) else {
             return client.call(target, req).await;
         };
         let key = format!("{} {url}", req.method.as_str());
@@ -300,8 +300,8 @@ fn response_headers(head: &ResponseHead) -> HeaderMap {
 /// The backend request with the validators the crate chose (`If-None-Match`, `If-Modified-Since`) in place of any
 /// the client forwarded.
 fn with_validators(req: &OutgoingRequest, revalidation: &HeaderMap) -> OutgoingRequest {
-    let mut block = Vec::with_capacity(req.header_block.len() + 96);
-    for line in req.header_block.split_inclusive(|b| *b == b'\n') {
+    let mut block = Vec::with_capacity(req.header_block().len() + 96);
+    for line in req.header_block().split_inclusive(|b| *b == b'\n') {
         let lower = line.to_ascii_lowercase();
         if lower.starts_with(b"if-none-match:") || lower.starts_with(b"if-modified-since:") {
             continue;
@@ -319,7 +319,7 @@ fn with_validators(req: &OutgoingRequest, revalidation: &HeaderMap) -> OutgoingR
         }
     }
     let mut out = req.clone();
-    out.header_block = block;
+    out.set_header_block(&block);
     out
 }
 

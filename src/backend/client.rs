@@ -168,16 +168,26 @@ impl Client {
             if reader.read_all(&mut conn, 64 * 1024).await.is_ok() && reader.is_done() && head.keep_alive {
                 self.pool.put(&key, conn);
             }
-            let (next_target, path) = resolve_location(&target, &req.path_and_query, &location)?;
+            let (next_target, path) = resolve_location(&target, req.path_and_query(), &location)?;
             let mut next = req.as_ref().clone();
-            if matches!(head.status, 301..=303) && !matches!(next.method, Method::Get | Method::Head) {
-                next.method = Method::Get;
+            // Go's `redirectBehavior`: 301/302/303 drop the body (and turn other methods into GET); a 307/308 that
+            // needed the body again was returned above.
+            if matches!(head.status, 301..=303) {
+                if !matches!(next.method, Method::Get | Method::Head) {
+                    next.method = Method::Get;
+                }
                 next.body = Bytes::new();
                 next.has_body = false;
             }
-            next.path_and_query = path;
+            next.streamed = StreamedBody::No;
+            next.set_path_and_query(&path);
             let same_host = next_target.base == target.base;
-            next.header_block = redirect_headers(&req.header_block, &url, same_host, target.tls && !next_target.tls);
+            next.set_header_block(&redirect_headers(
+                req.header_block(),
+                &url,
+                same_host,
+                target.tls && !next_target.tls,
+            ));
             target = Cow::Owned(next_target);
             req = Cow::Owned(next);
         }
@@ -190,7 +200,7 @@ impl Client {
         target: &Target,
         req: &OutgoingRequest,
         key: &str,
-        mut body: Option<&mut B>,
+        body: Option<&mut B>,
     ) -> Result<(Conn, ResponseHead), BackendError> {
         if target.tls {
             return Err(BackendError::Unsupported(format!(
@@ -198,9 +208,26 @@ impl Client {
                 target.base
             )));
         }
-        let mut bytes = Vec::new();
+        // The wire form goes into one of the worker's spare buffers, given back once written.
+        let mut bytes = super::scratch::take();
         req.encode(target, &mut bytes);
-        let is_head = req.method == Method::Head;
+        let chunked = req.streamed == StreamedBody::Chunked;
+        let result = self.exchange(target, &mut bytes, req.method == Method::Head, key, body, chunked).await;
+        super::scratch::give_back(bytes);
+        result
+    }
+
+    /// Writes `bytes` (a whole request, or the head of one whose body is streamed from `body`) and reads the
+    /// response head.
+    async fn exchange<B: BodySource>(
+        &self,
+        target: &Target,
+        bytes: &mut Vec<u8>,
+        is_head: bool,
+        key: &str,
+        mut body: Option<&mut B>,
+        chunked: bool,
+    ) -> Result<(Conn, ResponseHead), BackendError> {
         loop {
             let pooled =
                 if body.is_some() { self.pool.take_recent(key, STREAMED_BODY_MAX_IDLE) } else { self.pool.take(key) };
@@ -212,8 +239,8 @@ impl Client {
                 None => self.connect(target).await?,
             };
             let reused = conn.reused;
-            let (res, back) = conn.write_all(bytes).await;
-            bytes = back;
+            let (res, back) = conn.write_all(std::mem::take(bytes)).await;
+            *bytes = back;
             if let Err(e) = res {
                 if reused {
                     continue;
@@ -221,7 +248,7 @@ impl Client {
                 return Err(BackendError::Io(format!("write to {}: {e}", target.base)));
             }
             if let Some(body) = body.as_deref_mut() {
-                stream_body(&mut conn, body, req.streamed == StreamedBody::Chunked, &target.base).await?;
+                stream_body(&mut conn, body, chunked, &target.base).await?;
             }
             let head = match self.config.response_header_timeout {
                 Some(t) => match monoio::time::timeout(t, conn.read_head(is_head)).await {
@@ -232,7 +259,10 @@ impl Client {
             };
             match head {
                 Ok(head) => return Ok((conn, head)),
-                Err(HeadError::ClosedBeforeResponse) | Err(HeadError::Io(_, true)) if reused => continue,
+                // A streamed body is gone once sent: only a buffered request can be sent again.
+                Err(HeadError::ClosedBeforeResponse) | Err(HeadError::Io(_, true)) if reused && body.is_none() => {
+                    continue
+                }
                 Err(HeadError::ClosedBeforeResponse) => return Err(BackendError::Io("EOF".to_owned())),
                 Err(HeadError::Io(e, _)) => return Err(BackendError::Io(format!("read from {}: {e}", target.base))),
                 Err(HeadError::Malformed(m)) => return Err(BackendError::Io(format!("{}: {m}", target.base))),

@@ -13,6 +13,7 @@ pub mod client;
 pub mod conn;
 pub mod pool;
 pub mod request;
+pub mod scratch;
 pub mod target;
 
 pub use client::{BackendError, Client, Response, ResponseHead};

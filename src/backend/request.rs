@@ -135,11 +135,12 @@ impl Forwarding {
         client_ip: &str,
         body: Bytes,
     ) -> OutgoingRequest {
-        let mut path_and_query = String::with_capacity(self.pattern.source.len() + 32);
+        // Path, query and header lines share one buffer, a spare one of this worker's (see `scratch`).
+        let mut path_and_query = String::from_utf8(super::scratch::take()).unwrap_or_default();
         self.fill_pattern(&mut path_and_query, params, dynamic);
         self.append_query(&mut path_and_query, client.query());
-
-        let mut header_block = Vec::with_capacity(256);
+        let path_end = path_and_query.len();
+        let mut header_block = path_and_query.into_bytes();
         let mut forwarded_user_agent = false;
         let mut has_accept_encoding = false;
         let mut has_range = false;
@@ -192,8 +193,8 @@ impl Forwarding {
         let has_body = !body.is_empty() || client.content_length.is_some() || client.chunked;
         OutgoingRequest {
             method: self.method,
-            path_and_query,
-            header_block,
+            buf: header_block,
+            path_end,
             gateway_gzip,
             body,
             has_body,
@@ -354,10 +355,11 @@ pub fn canonical(name: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct OutgoingRequest {
     pub method: Method,
-    /// Path and query, escaped.
-    pub path_and_query: String,
-    /// Header lines (`Name: value\r\n`) other than `Host` and the body framing.
-    pub header_block: Vec<u8>,
+    /// The escaped path and query, then the header lines (`Name: value\r\n`, other than `Host` and the body
+    /// framing): one buffer, given back to the worker's spares when the request is dropped.
+    buf: Vec<u8>,
+    /// Where the path and query end in `buf`.
+    path_end: usize,
     /// Whether the gateway (not the client) asked for gzip, so a gzip answer is decoded transparently.
     pub gateway_gzip: bool,
     pub body: Bytes,
@@ -379,16 +381,63 @@ pub enum StreamedBody {
 }
 
 impl OutgoingRequest {
+    /// A request from its parts (redirects, the cache, tests); [`Forwarding::request`] builds the usual ones.
+    pub fn new(
+        method: Method,
+        path_and_query: &str,
+        header_block: &[u8],
+        gateway_gzip: bool,
+        body: Bytes,
+        has_body: bool,
+    ) -> Self {
+        let mut buf = super::scratch::take();
+        buf.extend_from_slice(path_and_query.as_bytes());
+        buf.extend_from_slice(header_block);
+        OutgoingRequest {
+            method,
+            buf,
+            path_end: path_and_query.len(),
+            gateway_gzip,
+            body,
+            has_body,
+            streamed: StreamedBody::No,
+        }
+    }
+
+    /// Path and query, escaped.
+    pub fn path_and_query(&self) -> &str {
+        // Written from `&str` pieces only (`Forwarding::request_with`, `new`, `set_path_and_query`).
+        std::str::from_utf8(&self.buf[..self.path_end]).unwrap_or("/")
+    }
+
+    /// Header lines (`Name: value\r\n`) other than `Host` and the body framing.
+    pub fn header_block(&self) -> &[u8] {
+        &self.buf[self.path_end..]
+    }
+
+    pub fn set_path_and_query(&mut self, path_and_query: &str) {
+        let mut buf = Vec::with_capacity(path_and_query.len() + self.header_block().len());
+        buf.extend_from_slice(path_and_query.as_bytes());
+        buf.extend_from_slice(self.header_block());
+        self.path_end = path_and_query.len();
+        super::scratch::give_back(std::mem::replace(&mut self.buf, buf));
+    }
+
+    pub fn set_header_block(&mut self, header_block: &[u8]) {
+        self.buf.truncate(self.path_end);
+        self.buf.extend_from_slice(header_block);
+    }
+
     /// Writes the request (head and body) for `target` into `out`.
     pub fn encode(&self, target: &Target, out: &mut Vec<u8>) {
-        out.reserve(self.path_and_query.len() + self.header_block.len() + self.body.len() + 64);
+        out.reserve(self.buf.len() + self.body.len() + 64);
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.push(b' ');
-        out.extend_from_slice(self.path_and_query.as_bytes());
+        out.extend_from_slice(&self.buf[..self.path_end]);
         out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
         out.extend_from_slice(target.authority.as_bytes());
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&self.header_block);
+        out.extend_from_slice(self.header_block());
         if let StreamedBody::Length(n) = self.streamed {
             out.extend_from_slice(b"Content-Length: ");
             out.extend_from_slice(crate::server::h1::write::itoa_buf(n).as_bytes());
@@ -406,7 +455,13 @@ impl OutgoingRequest {
 
     /// The full URL for logs and error texts (`http://h:8080/foo`).
     pub fn url(&self, target: &Target) -> String {
-        format!("{}{}", target.base, self.path_and_query)
+        format!("{}{}", target.base, self.path_and_query())
+    }
+}
+
+impl Drop for OutgoingRequest {
+    fn drop(&mut self) {
+        super::scratch::give_back(std::mem::take(&mut self.buf));
     }
 }
 

@@ -37,14 +37,20 @@ static ESCAPE: [u8; 256] = {
 /// Lead byte of U+2028 / U+2029 (`E2 80 A8` / `E2 80 A9`), which Go escapes for JavaScript safety.
 const E2_CHECK: u8 = 1;
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends a JSON string literal with Go's escaping rules: `\"` `\\` `\n` `\r` `\t` `\b` `\f`, other
 /// control characters as `\u00XX`, `<` `>` `&` and U+2028/U+2029 as `\uXXXX`; everything else verbatim.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(s.len() + 2);
     out.push(b'"');
+    write_str_content(out, s);
+    out.push(b'"');
+}
+
+/// [`write_str`] without the quotes.
+pub(crate) fn write_str_content(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -76,7 +82,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         start = i;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 /// Appends an `f64` as Go's `encoding/json` does: `strconv.FormatFloat(f, 'f', -1, 64)` for

@@ -1,5 +1,6 @@
 //! Response bodies: decoding what backends send and rendering what clients get.
 
+pub mod canonical;
 pub mod decode;
 pub mod json;
 pub mod render;
@@ -16,6 +17,8 @@ pub use xml::render_xml;
 pub use xml_decode::decode_xml;
 pub use yaml::render_yaml;
 
+#[cfg(test)]
+mod canonical_tests;
 #[cfg(test)]
 mod output_tests;
 #[cfg(test)]

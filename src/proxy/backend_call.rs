@@ -58,6 +58,15 @@ pub struct Fetched {
     pub complete: bool,
 }
 
+/// What a call gave before decoding.
+#[derive(Debug)]
+pub enum Answer {
+    /// A `200`/`201` body, still encoded.
+    Body(Bytes),
+    /// A failed status turned into data by `return_error_details` (incomplete, never manipulated).
+    Details(Value),
+}
+
 /// A backend answer with a status other than 200/201.
 #[derive(Debug, Clone)]
 pub struct StatusAnswer {
@@ -117,11 +126,11 @@ impl BackendStage {
         body: Bytes,
     ) -> Result<Fetched, Failure> {
         if self.concurrent_calls <= 1 {
-            return self.fetch_once(client, req, params, dynamic, client_ip, body, None::<&mut NoBody>).await;
+            return self.fetch_once(client, req, params, dynamic, client_ip, body).await;
         }
         let deadline = Instant::now() + self.endpoint_timeout * CONCURRENT_TIMEOUT_PCT / 100;
         let mut calls: FuturesUnordered<_> = (0..self.concurrent_calls)
-            .map(|_| self.fetch_once(client, req, params, dynamic, client_ip, body.clone(), None::<&mut NoBody>))
+            .map(|_| self.fetch_once(client, req, params, dynamic, client_ip, body.clone()))
             .collect();
         let mut last = None;
         loop {
@@ -135,6 +144,36 @@ impl BackendStage {
             }
         }
         last.unwrap_or_else(|| Err(Failure { message: "no concurrent call answered".to_owned(), answer: None }))
+    }
+
+    /// Whether the endpoint may write this backend's body straight into the wire form (`encoding::canonical`):
+    /// a plain `json` object with nothing that reshapes it, from a single call.
+    pub fn is_transcodable(&self) -> bool {
+        self.config.encoding == BackendEncoding::Json
+            && !self.config.is_collection
+            && self.manipulation.is_identity()
+            && self.concurrent_calls <= 1
+    }
+
+    /// One call: request, status rule, decoding, manipulation.
+    async fn fetch_once(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        dynamic: &[DynamicValue<'_>],
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Fetched, Failure> {
+        match self.answer(client, req, params, dynamic, client_ip, body).await? {
+            Answer::Body(bytes) => self.decode_body(&bytes),
+            Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
+        }
+    }
+
+    /// Decodes and manipulates a body this backend answered with.
+    pub fn decode_body(&self, body: &[u8]) -> Result<Fetched, Failure> {
+        self.decode(body).map(|data| self.manipulate(data))
     }
 
     /// Whether a request body can go to this backend as it arrives, instead of being read whole first: one call,
@@ -152,12 +191,28 @@ impl BackendStage {
         client_ip: &str,
         body: &mut B,
     ) -> Result<Fetched, Failure> {
-        self.fetch_once(client, req, params, &[], client_ip, Bytes::new(), Some(body)).await
+        match self.answer_with(client, req, params, &[], client_ip, Bytes::new(), Some(body)).await? {
+            Answer::Body(bytes) => self.decode_body(&bytes),
+            Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
+        }
     }
 
-    /// One call: request, status rule, decoding, manipulation.
+    /// One call, up to its body: request, status rule, `return_error_details`; nothing decoded.
+    pub async fn answer(
+        &self,
+        client: &Client,
+        req: &RequestHead,
+        params: &Params,
+        dynamic: &[DynamicValue<'_>],
+        client_ip: &str,
+        body: Bytes,
+    ) -> Result<Answer, Failure> {
+        self.answer_with(client, req, params, dynamic, client_ip, body, None::<&mut NoBody>).await
+    }
+
+    /// [`BackendStage::answer`], with the request body streamed from `stream` when given.
     #[allow(clippy::too_many_arguments)]
-    async fn fetch_once<B: BodySource>(
+    pub async fn answer_with<B: BodySource>(
         &self,
         client: &Client,
         req: &RequestHead,
@@ -166,17 +221,17 @@ impl BackendStage {
         client_ip: &str,
         body: Bytes,
         stream: Option<&mut B>,
-    ) -> Result<Fetched, Failure> {
+    ) -> Result<Answer, Failure> {
         let mut out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
         if let Some(stream) = &stream {
             out.streamed = stream.content_length().map_or(StreamedBody::Chunked, StreamedBody::Length);
             out.has_body = true;
         }
         if let Some(dir) = &self.config.static_filesystem {
-            let path = out.path_and_query.split('?').next().unwrap_or("/");
+            let path = out.path_and_query().split('?').next().unwrap_or("/");
             let bytes = crate::components::static_filesystem::read_backend_file(dir, path)
                 .map_err(|e| Failure { message: e, answer: None })?;
-            return self.decode(&bytes).map(|data| self.manipulate(data));
+            return Ok(Answer::Body(bytes.into()));
         }
         let target =
             self.balancer.pick().ok_or_else(|| Failure { message: "no hosts available".to_owned(), answer: None })?;
@@ -190,8 +245,7 @@ impl BackendStage {
             if let Some(alias) = &self.config.return_error_details {
                 // §17.3: the error becomes data; target, filters and group are not applied to it (lura builds it
                 // in the HTTP proxy, below the response formatter).
-                let data = error_details(alias, res.head.status, &res.body, content_type);
-                return Ok(Fetched { data: Some(data), complete: false });
+                return Ok(Answer::Details(error_details(alias, res.head.status, &res.body, content_type)));
             }
             return Err(Failure {
                 message: format!(
@@ -208,7 +262,7 @@ impl BackendStage {
                 }),
             });
         }
-        self.decode(&res.body).map(|data| self.manipulate(data))
+        Ok(Answer::Body(res.body))
     }
 
     fn manipulate(&self, data: Option<Value>) -> Fetched {

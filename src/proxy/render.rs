@@ -115,14 +115,43 @@ pub fn success(
             JSON_CONTENT_TYPE
         }
     };
+    ok(out, content_type, &body, completed, cache_control, headers);
+    SCRATCH.with(|s| *s.borrow_mut() = body);
+}
+
+/// A `200` with a backend's JSON object transcoded straight into the wire form ([`json::canonical`]), as
+/// [`success`] renders it with `output_encoding: json`; `false`, with nothing written, when the body needs the
+/// general decoder.
+pub fn transcoded(out: &mut Vec<u8>, body: &[u8], cache_control: Option<&[u8]>, headers: GatewayHeaders<'_>) -> bool {
+    let mut wire = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    wire.clear();
+    let written = match json::canonical::transcode(body, &mut wire) {
+        // A transcoded answer is complete, so it counts as completed when it has members ([`has_content`]).
+        Ok(canonical) => {
+            ok(out, JSON_CONTENT_TYPE, &wire, canonical.has_content, cache_control, headers);
+            true
+        }
+        Err(json::canonical::Fallback) => false,
+    };
+    SCRATCH.with(|s| *s.borrow_mut() = wire);
+    written
+}
+
+fn ok(
+    out: &mut Vec<u8>,
+    content_type: &str,
+    body: &[u8],
+    completed: bool,
+    cache_control: Option<&[u8]>,
+    headers: GatewayHeaders<'_>,
+) {
     let mut w = ResponseWriter::new(out, 200);
     w.header_str("Content-Type", content_type);
     headers.write(&mut w, completed);
     if let Some(cc) = cache_control.filter(|_| completed) {
         w.header("Cache-Control", cc);
     }
-    w.body(&body, false);
-    SCRATCH.with(|s| *s.borrow_mut() = body);
+    w.body(body, false);
 }
 
 thread_local! {

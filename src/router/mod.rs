@@ -277,11 +277,11 @@ impl Router {
 
 /// Copies the matched values into one buffer.
 fn collect_params(values: &[&str]) -> Params {
-    let mut buf = String::with_capacity(values.iter().map(|v| v.len()).sum());
+    let mut buf = SmallVec::with_capacity(values.iter().map(|v| v.len()).sum());
     let mut spans = SmallVec::with_capacity(values.len());
     for v in values {
         let start = params::offset(buf.len());
-        buf.push_str(v);
+        buf.extend_from_slice(v.as_bytes());
         spans.push((start, params::offset(buf.len())));
     }
     Params::from_parts(buf, spans)
