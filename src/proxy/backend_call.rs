@@ -6,6 +6,7 @@ use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use sonic_rs::Value;
 
+use super::Incoming;
 use crate::backend::balance::Balancer;
 use crate::backend::body::BodySource;
 use crate::backend::cache::{Buckets, HttpCache};
@@ -15,8 +16,6 @@ use crate::backend::{BackendError, Client, Target};
 use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, HttpClientConfig, UrlPart};
 use crate::encoding as json;
 use crate::merge::{error_details, Manipulation};
-use crate::router::Params;
-use crate::server::h1::RequestHead;
 
 /// A backend, compiled for one worker.
 #[derive(Debug)]
@@ -103,15 +102,8 @@ impl BackendStage {
 
     /// Calls the backend (`concurrent_calls` times at once when set: the first complete answer wins, the others are
     /// dropped, which cancels them), decodes and manipulates the answer.
-    pub async fn fetch(
-        &self,
-        client: &Client,
-        req: &RequestHead,
-        params: &Params,
-        client_ip: &str,
-        body: Bytes,
-    ) -> Result<Fetched, Failure> {
-        self.fetch_with(client, req, params, &[], client_ip, body).await
+    pub async fn fetch(&self, client: &Client, incoming: Incoming<'_>, body: Bytes) -> Result<Fetched, Failure> {
+        self.fetch_with(client, incoming, &[], body).await
     }
 
     /// [`BackendStage::fetch`] with values for the `url_pattern`'s dynamic placeholders (the sequential proxy's
@@ -119,19 +111,16 @@ impl BackendStage {
     pub async fn fetch_with(
         &self,
         client: &Client,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         dynamic: &[DynamicValue<'_>],
-        client_ip: &str,
         body: Bytes,
     ) -> Result<Fetched, Failure> {
         if self.concurrent_calls <= 1 {
-            return self.fetch_once(client, req, params, dynamic, client_ip, body).await;
+            return self.fetch_once(client, incoming, dynamic, body).await;
         }
         let deadline = Instant::now() + self.endpoint_timeout * CONCURRENT_TIMEOUT_PCT / 100;
-        let mut calls: FuturesUnordered<_> = (0..self.concurrent_calls)
-            .map(|_| self.fetch_once(client, req, params, dynamic, client_ip, body.clone()))
-            .collect();
+        let mut calls: FuturesUnordered<_> =
+            (0..self.concurrent_calls).map(|_| self.fetch_once(client, incoming, dynamic, body.clone())).collect();
         let mut last = None;
         loop {
             match monoio::time::timeout_at(deadline.into(), calls.next()).await {
@@ -159,13 +148,11 @@ impl BackendStage {
     async fn fetch_once(
         &self,
         client: &Client,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         dynamic: &[DynamicValue<'_>],
-        client_ip: &str,
         body: Bytes,
     ) -> Result<Fetched, Failure> {
-        match self.answer(client, req, params, dynamic, client_ip, body).await? {
+        match self.answer(client, incoming, dynamic, body).await? {
             Answer::Body(bytes) => self.decode_body(&bytes),
             Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
         }
@@ -186,12 +173,10 @@ impl BackendStage {
     pub async fn fetch_streamed<B: BodySource>(
         &self,
         client: &Client,
-        req: &RequestHead,
-        params: &Params,
-        client_ip: &str,
+        incoming: Incoming<'_>,
         body: &mut B,
     ) -> Result<Fetched, Failure> {
-        match self.answer_with(client, req, params, &[], client_ip, Bytes::new(), Some(body)).await? {
+        match self.answer_with(client, incoming, &[], Bytes::new(), Some(body)).await? {
             Answer::Body(bytes) => self.decode_body(&bytes),
             Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
         }
@@ -201,28 +186,23 @@ impl BackendStage {
     pub async fn answer(
         &self,
         client: &Client,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         dynamic: &[DynamicValue<'_>],
-        client_ip: &str,
         body: Bytes,
     ) -> Result<Answer, Failure> {
-        self.answer_with(client, req, params, dynamic, client_ip, body, None::<&mut NoBody>).await
+        self.answer_with(client, incoming, dynamic, body, None::<&mut NoBody>).await
     }
 
     /// [`BackendStage::answer`], with the request body streamed from `stream` when given.
-    #[allow(clippy::too_many_arguments)]
     pub async fn answer_with<B: BodySource>(
         &self,
         client: &Client,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         dynamic: &[DynamicValue<'_>],
-        client_ip: &str,
         body: Bytes,
         stream: Option<&mut B>,
     ) -> Result<Answer, Failure> {
-        let mut out = self.forwarding.request_with(req, params, dynamic, client_ip, body);
+        let mut out = self.forwarding.request_with(incoming.head, incoming.params, dynamic, incoming.client_ip, body);
         if let Some(stream) = &stream {
             out.streamed = stream.content_length().map_or(StreamedBody::Chunked, StreamedBody::Length);
             out.has_body = true;

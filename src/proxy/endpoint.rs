@@ -12,16 +12,15 @@ use super::backend_call::{Answer, BackendStage, Failure, Fetched};
 use super::render::{self, GatewayHeaders};
 use super::sequential::{self, Sequence};
 use super::static_response::StaticResponse;
+use super::Incoming;
 use crate::backend::body::BodySource;
 use crate::backend::cache::Buckets;
 use crate::backend::client::Streaming;
 use crate::backend::request::StreamedBody;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
 use crate::merge::{merge_into, Flatmap};
-use crate::router::Params;
 use crate::server::body::{BodyError, RequestBody};
 use crate::server::h1::write::ResponseWriter;
-use crate::server::h1::RequestHead;
 use crate::server::worker::Worker;
 
 /// Share of the endpoint timeout the backends of a merge get; the rest is left for merging and rendering
@@ -155,24 +154,20 @@ impl Endpoint {
 
     /// Answers one request into `out`; a `no-op` answer returns the body still to stream. The request body is either
     /// in `body` or, when [`Endpoint::can_stream_body`], still on the connection in `stream`.
-    #[allow(clippy::too_many_arguments)] // TODO(ringway): bundle request, params and client IP into one struct
     pub async fn handle(
         &self,
         worker: &Rc<Worker>,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         body: Bytes,
         mut stream: Option<&mut RequestBody<'_>>,
-        client_ip: &str,
         out: &mut Vec<u8>,
         close: bool,
     ) -> Option<StreamReply> {
         let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
-        self.fire_shadows(worker, req, params, &body, client_ip);
+        self.fire_shadows(worker, incoming, &body);
         if self.config.output_encoding == OutputEncoding::NoOp {
             let start = out.len();
-            let reply =
-                self.handle_no_op(worker, req, params, body, stream.as_deref_mut(), client_ip, out, headers).await;
+            let reply = self.handle_no_op(worker, incoming, body, stream.as_deref_mut(), out, headers).await;
             if client_body_failed(stream.as_deref(), out, start) {
                 return None;
             }
@@ -181,14 +176,14 @@ impl Endpoint {
         let start = out.len();
         let mut outcome = match self.data_path {
             DataPath::Transcode => {
-                let call = self.transcode(worker, req, params, body, stream.as_deref_mut(), client_ip, out, headers);
+                let call = self.transcode(worker, incoming, body, stream.as_deref_mut(), out, headers);
                 match call.await {
                     Some(outcome) => outcome,
                     None => return None,
                 }
             }
             DataPath::Tree => {
-                let collect = self.collect(worker, req, params, body, stream.as_deref_mut(), client_ip);
+                let collect = self.collect(worker, incoming, body, stream.as_deref_mut());
                 monoio::time::timeout(self.config.timeout, collect).await.unwrap_or_else(|_| Outcome::deadline())
             }
         };
@@ -216,7 +211,7 @@ impl Endpoint {
             outcome.complete,
             self.cache_control.as_deref(),
             headers,
-            req.header("accept"),
+            incoming.head.header("accept"),
         );
         None
     }
@@ -225,24 +220,22 @@ impl Endpoint {
     async fn collect(
         &self,
         worker: &Rc<Worker>,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         body: Bytes,
         stream: Option<&mut RequestBody<'_>>,
-        client_ip: &str,
     ) -> Outcome {
         if let [only] = self.backends.as_slice() {
             return Outcome::single(match stream {
-                Some(stream) => only.fetch_streamed(&worker.client, req, params, client_ip, stream).await,
-                None => only.fetch(&worker.client, req, params, client_ip, body).await,
+                Some(stream) => only.fetch_streamed(&worker.client, incoming, stream).await,
+                None => only.fetch(&worker.client, incoming, body).await,
             });
         }
         if let Some(sequence) = &self.sequence {
-            return self.collect_sequential(sequence, worker, req, params, body, client_ip).await;
+            return self.collect_sequential(sequence, worker, incoming, body).await;
         }
         let deadline = Instant::now() + self.config.timeout * MERGE_TIMEOUT_PCT / 100;
         let mut pending: FuturesUnordered<_> =
-            self.backends.iter().map(|b| b.fetch(&worker.client, req, params, client_ip, body.clone())).collect();
+            self.backends.iter().map(|b| b.fetch(&worker.client, incoming, body.clone())).collect();
         let mut outcome = Outcome { data: None, complete: true, failures: Vec::new() };
         loop {
             let next = match monoio::time::timeout_at(deadline.into(), pending.next()).await {
@@ -274,22 +267,19 @@ impl Endpoint {
     /// [`DataPath::Transcode`]: the one backend's body written straight into `out` in wire form; `None` once
     /// answered. A failure, `return_error_details` data, or a body the transcoder leaves to the decoder (a `null`,
     /// not an object, invalid) comes back as the outcome the tree path gives, to be rendered the same way.
-    #[allow(clippy::too_many_arguments)]
     async fn transcode(
         &self,
         worker: &Rc<Worker>,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         body: Bytes,
         stream: Option<&mut RequestBody<'_>>,
-        client_ip: &str,
         out: &mut Vec<u8>,
         headers: GatewayHeaders<'_>,
     ) -> Option<Outcome> {
         let [only] = self.backends.as_slice() else {
             return Some(Outcome { data: None, complete: false, failures: Vec::new() });
         };
-        let call = only.answer_with(&worker.client, req, params, &[], client_ip, body, stream);
+        let call = only.answer_with(&worker.client, incoming, &[], body, stream);
         let fetched = match monoio::time::timeout(self.config.timeout, call).await {
             Err(_) => return Some(Outcome::deadline()),
             Ok(Ok(Answer::Body(bytes))) => {
@@ -320,10 +310,8 @@ impl Endpoint {
         &self,
         sequence: &Sequence,
         worker: &Rc<Worker>,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         body: Bytes,
-        client_ip: &str,
     ) -> Outcome {
         let deadline = Instant::now() + self.config.timeout * MERGE_TIMEOUT_PCT / 100;
         // Each backend's data, kept unmerged until the end: later placeholders read them. A backend `null` is None.
@@ -331,7 +319,7 @@ impl Endpoint {
         let mut outcome = Outcome { data: None, complete: true, failures: Vec::new() };
         for (i, backend) in self.backends.iter().enumerate() {
             let values = sequence.values(i, &parts);
-            let call = backend.fetch_with(&worker.client, req, params, &values, client_ip, body.clone());
+            let call = backend.fetch_with(&worker.client, incoming, &values, body.clone());
             let result = match monoio::time::timeout_at(deadline.into(), call).await {
                 Ok(r) => r,
                 Err(_) => Err(Failure { message: "context deadline exceeded".to_owned(), answer: None }),
@@ -381,15 +369,12 @@ impl Endpoint {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn handle_no_op(
         &self,
         worker: &Rc<Worker>,
-        req: &RequestHead,
-        params: &Params,
+        incoming: Incoming<'_>,
         body: Bytes,
         stream: Option<&mut RequestBody<'_>>,
-        client_ip: &str,
         out: &mut Vec<u8>,
         headers: GatewayHeaders<'_>,
     ) -> Option<StreamReply> {
@@ -397,7 +382,7 @@ impl Endpoint {
             render::failure(out, 500, b"", None, headers);
             return None;
         };
-        let mut outgoing = stage.forwarding.request(req, params, client_ip, body);
+        let mut outgoing = stage.forwarding.request(incoming.head, incoming.params, incoming.client_ip, body);
         if let Some(stream) = &stream {
             outgoing.streamed = stream.content_length().map_or(StreamedBody::Chunked, StreamedBody::Length);
             outgoing.has_body = true;
@@ -473,13 +458,21 @@ impl Endpoint {
     }
 
     /// Sends the request to `proxy.shadow` backends in the background; their answers are dropped.
-    fn fire_shadows(&self, worker: &Rc<Worker>, req: &RequestHead, params: &Params, body: &Bytes, client_ip: &str) {
+    fn fire_shadows(&self, worker: &Rc<Worker>, incoming: Incoming<'_>, body: &Bytes) {
         for shadow in &self.shadows {
-            let (worker, shadow, req, params, body, ip) =
-                (worker.clone(), shadow.clone(), req.clone(), params.clone(), body.clone(), client_ip.to_owned());
+            // The task outlives this request: it gets its own copies (the head is a shared `Bytes`, cheap to clone).
+            let (worker, shadow, head, params, body, ip) = (
+                worker.clone(),
+                shadow.clone(),
+                incoming.head.clone(),
+                incoming.params.clone(),
+                body.clone(),
+                incoming.client_ip.to_owned(),
+            );
             let timeout = self.config.timeout;
             monoio::spawn(async move {
-                let _ = monoio::time::timeout(timeout, shadow.fetch(&worker.client, &req, &params, &ip, body)).await;
+                let incoming = Incoming { head: &head, params: &params, client_ip: &ip };
+                let _ = monoio::time::timeout(timeout, shadow.fetch(&worker.client, incoming, body)).await;
             });
         }
     }

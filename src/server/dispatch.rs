@@ -93,7 +93,8 @@ async fn route(
     match route {
         Route::Endpoint { index, params } => {
             let endpoint = &worker.endpoints[index];
-            return endpoint.handle(worker, req, &params, body, stream, client_ip, out, close).await;
+            let incoming = crate::proxy::Incoming { head: req, params: &params, client_ip };
+            return endpoint.handle(worker, incoming, body, stream, out, close).await;
         }
         Route::Health => {
             let mut w = ResponseWriter::new(out, 200);
