@@ -6,30 +6,16 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use ringway::config::{BackendConfig, BackendEncoding, Method, UrlPattern};
+use ringway::config::{BackendConfig, UrlPattern};
 use ringway::merge::{merge_into, Manipulation};
 use sonic_rs::Value;
 
 fn backend() -> BackendConfig {
     BackendConfig {
-        url_pattern: UrlPattern { source: "/".to_owned(), parts: Vec::new() },
-        hosts: Vec::new(),
-        method: Method::Get,
-        encoding: BackendEncoding::Json,
-        is_collection: false,
         target: Some("data".to_owned()),
-        allow: Vec::new(),
         deny: vec!["secret".to_owned(), "meta.internal".to_owned()],
         mapping: BTreeMap::from([("name".to_owned(), "title".to_owned())]),
-        group: None,
-        input_headers: Vec::new(),
-        input_query_strings: Vec::new(),
-        return_error_code: false,
-        return_error_details: None,
-        shadow: false,
-        static_filesystem: None,
-        http_cache: None,
-        extra_config: BTreeMap::new(),
+        ..BackendConfig::with_defaults(UrlPattern { source: "/".to_owned(), parts: Vec::new() }, Vec::new())
     }
 }
 

@@ -343,6 +343,33 @@ pub struct CacheCaps {
     pub max_size: usize,
 }
 
+impl BackendConfig {
+    /// A backend with KrakenD's defaults for everything but its `url_pattern` and hosts: `GET`, `json`, no
+    /// manipulation, no namespaces (tests and benches build on it, then set what they need).
+    pub fn with_defaults(url_pattern: UrlPattern, hosts: Vec<String>) -> BackendConfig {
+        BackendConfig {
+            url_pattern,
+            hosts,
+            method: Method::Get,
+            encoding: BackendEncoding::Json,
+            is_collection: false,
+            target: None,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            mapping: BTreeMap::new(),
+            group: None,
+            input_headers: Vec::new(),
+            input_query_strings: Vec::new(),
+            return_error_code: false,
+            return_error_details: None,
+            shadow: false,
+            static_filesystem: None,
+            http_cache: None,
+            extra_config: ExtraConfig::new(),
+        }
+    }
+}
+
 /// A compiled `url_pattern`: literal pieces and placeholders, so building a URL is one pass with no parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlPattern {

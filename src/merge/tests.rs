@@ -1,33 +1,12 @@
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
 use super::*;
-use crate::config::{BackendConfig, BackendEncoding, Method, UrlPattern};
+use crate::config::{BackendConfig, UrlPattern};
 use crate::encoding::write_value;
 
 fn backend() -> BackendConfig {
-    BackendConfig {
-        url_pattern: UrlPattern { source: "/".to_owned(), parts: Vec::new() },
-        hosts: Vec::new(),
-        method: Method::Get,
-        encoding: BackendEncoding::Json,
-        is_collection: false,
-        target: None,
-        allow: Vec::new(),
-        deny: Vec::new(),
-        mapping: BTreeMap::new(),
-        group: None,
-        input_headers: Vec::new(),
-        input_query_strings: Vec::new(),
-        return_error_code: false,
-        return_error_details: None,
-        shadow: false,
-        static_filesystem: None,
-        http_cache: None,
-        extra_config: BTreeMap::new(),
-    }
+    BackendConfig::with_defaults(UrlPattern { source: "/".to_owned(), parts: Vec::new() }, Vec::new())
 }
 
 fn strings(items: &[&str]) -> Vec<String> {

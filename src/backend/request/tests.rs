@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::config::{BackendConfig, BackendEncoding, EndpointConfig, OutputEncoding};
+use crate::config::{BackendConfig, EndpointConfig, OutputEncoding};
 use crate::router::Params;
 use crate::server::h1::parse_request;
 
@@ -22,26 +22,7 @@ fn endpoint(path: &str, params: &[&str], query: &[&str], headers: &[&str]) -> En
 }
 
 fn backend(parts: Vec<UrlPart>) -> BackendConfig {
-    BackendConfig {
-        url_pattern: UrlPattern { source: String::new(), parts },
-        hosts: vec!["http://127.0.0.1:9".to_owned()],
-        method: Method::Get,
-        encoding: BackendEncoding::Json,
-        is_collection: false,
-        target: None,
-        allow: Vec::new(),
-        deny: Vec::new(),
-        mapping: BTreeMap::new(),
-        group: None,
-        input_headers: Vec::new(),
-        input_query_strings: Vec::new(),
-        return_error_code: false,
-        return_error_details: None,
-        shadow: false,
-        static_filesystem: None,
-        http_cache: None,
-        extra_config: BTreeMap::new(),
-    }
+    BackendConfig::with_defaults(UrlPattern { source: String::new(), parts }, vec!["http://127.0.0.1:9".to_owned()])
 }
 
 fn head(raw: &str) -> RequestHead {
