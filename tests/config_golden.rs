@@ -3,7 +3,7 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test config_golden` rewrites the expected files; review the diff.
 
-use ringway::config::{self, Env, NoEnv};
+use ringway::config::{self, MapEnv, NoEnv};
 use std::path::{Path, PathBuf};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
@@ -64,19 +64,8 @@ fn invalid_examples_fail_with_the_expected_error() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-struct MapEnv(Vec<(String, String)>);
-
-impl Env for MapEnv {
-    fn get(&self, key: &str) -> Option<String> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-    }
-    fn vars(&self) -> Vec<(String, String)> {
-        self.0.clone()
-    }
-}
-
 fn env(pairs: &[(&str, &str)]) -> MapEnv {
-    MapEnv(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    MapEnv::from_pairs(pairs)
 }
 
 #[test]

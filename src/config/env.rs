@@ -109,18 +109,10 @@ pub fn apply_overrides(root: &mut Value, env: &dyn Env) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    struct MapEnv(Vec<(String, String)>);
-    impl Env for MapEnv {
-        fn get(&self, key: &str) -> Option<String> {
-            self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-        }
-        fn vars(&self) -> Vec<(String, String)> {
-            self.0.clone()
-        }
-    }
+    use crate::config::MapEnv;
 
     fn env(pairs: &[(&str, &str)]) -> MapEnv {
-        MapEnv(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        MapEnv::from_pairs(pairs)
     }
 
     #[test]

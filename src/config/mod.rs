@@ -56,6 +56,24 @@ impl Env for NoEnv {
     }
 }
 
+/// A fixed set of variables (tests, embedding): `MapEnv::from_pairs(&[("KRAKEND_PORT", "9000")])`.
+pub struct MapEnv(pub Vec<(String, String)>);
+
+impl MapEnv {
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> MapEnv {
+        MapEnv(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+}
+
+impl Env for MapEnv {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+    fn vars(&self) -> Vec<(String, String)> {
+        self.0.clone()
+    }
+}
+
 /// Go's wording for the common `open` failures, as KrakenD prints them.
 fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
