@@ -47,6 +47,13 @@ pub struct Failure {
     pub answer: Option<StatusAnswer>,
 }
 
+impl Failure {
+    /// The endpoint, merge or `concurrent_calls` deadline passed (Go's context error text).
+    pub fn deadline() -> Failure {
+        Failure { message: "context deadline exceeded".to_owned(), answer: None }
+    }
+}
+
 /// What a backend contributed to the merge.
 #[derive(Debug)]
 pub struct Fetched {
@@ -128,7 +135,7 @@ impl BackendStage {
                 Ok(Some(other)) => last = Some(other),
                 Ok(None) => break,
                 Err(_) => {
-                    return Err(Failure { message: "context deadline exceeded".to_owned(), answer: None });
+                    return Err(Failure::deadline());
                 }
             }
         }
@@ -152,7 +159,12 @@ impl BackendStage {
         dynamic: &[DynamicValue<'_>],
         body: Bytes,
     ) -> Result<Fetched, Failure> {
-        match self.answer(client, incoming, dynamic, body).await? {
+        self.fetched(self.answer(client, incoming, dynamic, body).await?)
+    }
+
+    /// What an answer contributes: a body decoded and manipulated, or `return_error_details` data (incomplete).
+    fn fetched(&self, answer: Answer) -> Result<Fetched, Failure> {
+        match answer {
             Answer::Body(bytes) => self.decode_body(&bytes),
             Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
         }
@@ -176,10 +188,7 @@ impl BackendStage {
         incoming: Incoming<'_>,
         body: &mut B,
     ) -> Result<Fetched, Failure> {
-        match self.answer_with(client, incoming, &[], Bytes::new(), Some(body)).await? {
-            Answer::Body(bytes) => self.decode_body(&bytes),
-            Answer::Details(data) => Ok(Fetched { data: Some(data), complete: false }),
-        }
+        self.fetched(self.answer_with(client, incoming, &[], Bytes::new(), Some(body)).await?)
     }
 
     /// One call, up to its body: request, status rule, `return_error_details`; nothing decoded.

@@ -64,11 +64,7 @@ struct Outcome {
 impl Outcome {
     /// The endpoint `timeout` passed before the backends answered.
     fn deadline() -> Outcome {
-        Outcome {
-            data: None,
-            complete: false,
-            failures: vec![Failure { message: "context deadline exceeded".to_owned(), answer: None }],
-        }
+        Outcome { data: None, complete: false, failures: vec![Failure::deadline()] }
     }
 
     /// What the only backend of an endpoint gave.
@@ -243,7 +239,7 @@ impl Endpoint {
                 Ok(None) => break,
                 Err(_) => {
                     outcome.complete = false;
-                    outcome.failures.push(Failure { message: "context deadline exceeded".to_owned(), answer: None });
+                    outcome.failures.push(Failure::deadline());
                     break;
                 }
             };
@@ -322,7 +318,7 @@ impl Endpoint {
             let call = backend.fetch_with(&worker.client, incoming, &values, body.clone());
             let result = match monoio::time::timeout_at(deadline.into(), call).await {
                 Ok(r) => r,
-                Err(_) => Err(Failure { message: "context deadline exceeded".to_owned(), answer: None }),
+                Err(_) => Err(Failure::deadline()),
             };
             match result {
                 Ok(Fetched { data, complete }) => {
