@@ -156,8 +156,11 @@ pub fn validate(path: &Path) -> Result<ServiceConfig, ConfigError> {
     Ok(config)
 }
 
-/// `check -t`: also builds what a worker builds (endpoint pipes, backend hosts).
+/// `check -t`: also builds what a worker builds (endpoint pipes, backend hosts, the TLS listener from its files).
 fn test_pipes(config: &ServiceConfig) -> Result<(), String> {
+    if let Some(tls) = &config.tls {
+        server::tls::server_config(tls)?;
+    }
     for endpoint in &config.endpoints {
         crate::proxy::Endpoint::build(endpoint, config, 0, &crate::backend::cache::Buckets::default())?;
     }

@@ -66,6 +66,16 @@ pub fn dump(config: &ServiceConfig) -> String {
     );
     let _ = writeln!(o, "max_header_bytes: {}", config.max_header_bytes);
     let _ = writeln!(o, "use_h2c: {}", config.use_h2c);
+    if let Some(tls) = &config.tls {
+        let keys: Vec<&str> = tls.keys.iter().map(|k| k.public_key.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "tls: keys={keys:?} versions={}..{} mtls={}",
+            super::server_tls::version_name(tls.min_version),
+            super::server_tls::version_name(tls.max_version),
+            tls.enable_mtls
+        );
+    }
     let _ = writeln!(o, "max_shutdown_wait_time: {}", opt_duration(config.max_shutdown_wait_time));
     let c = &config.client;
     let _ = writeln!(

@@ -13,6 +13,7 @@ pub mod host;
 pub mod model;
 pub mod namespaces;
 pub mod raw;
+pub mod server_tls;
 pub mod support;
 pub mod syntax;
 pub mod url_pattern;

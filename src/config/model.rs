@@ -37,8 +37,10 @@ pub struct ServiceConfig {
     pub server: ServerTimeouts,
     /// `max_header_bytes` (0 in the file means 1 MiB = 1,048,576, as Go does).
     pub max_header_bytes: usize,
-    /// `use_h2c` (not served yet: HTTP/2 comes with the TLS issue).
+    /// `use_h2c`: HTTP/2 with prior knowledge on the cleartext listener.
     pub use_h2c: bool,
+    /// The root `tls` block; `None` = plain HTTP.
+    pub tls: Option<super::server_tls::TlsSettings>,
     /// `max_shutdown_wait_time`; `None` = wait for in-flight requests forever.
     pub max_shutdown_wait_time: Option<Duration>,
     pub client: HttpClientConfig,

@@ -101,6 +101,8 @@ pub struct RawService {
     pub response_header_timeout: Option<RawDuration>,
     pub expect_continue_timeout: Option<RawDuration>,
     pub allow_insecure_connections: bool,
+    /// The listener's TLS block, read by `server_tls`.
+    pub tls: Option<serde_json::Value>,
 }
 
 /// One endpoint object (§6).

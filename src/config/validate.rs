@@ -142,6 +142,7 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
     for (value, key) in [(&raw.dns_cache_ttl, "dns_cache_ttl"), (&raw.dialer_fallback_delay, "dialer_fallback_delay")] {
         nanos(value, key, "", w);
     }
+    let tls = super::server_tls::parse(raw.tls, w).map_err(ConfigError::new)?;
     let extra_config = namespaces::normalize(raw.extra_config, "the root extra_config", w);
     super::support::check(&extra_config, "the root extra_config", w).map_err(ConfigError::new)?;
     let (router, router_h2c) = namespaces::router(&extra_config).map_err(ConfigError::new)?;
@@ -177,6 +178,7 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
             n => usize::try_from(n).unwrap_or(usize::MAX),
         },
         use_h2c: raw.use_h2c || router_h2c,
+        tls,
         max_shutdown_wait_time,
         client,
         router,

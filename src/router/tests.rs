@@ -37,6 +37,7 @@ fn service(endpoints: &[(Method, &str)]) -> ServiceConfig {
         server: ServerTimeouts::default(),
         max_header_bytes: 1 << 20,
         use_h2c: false,
+        tls: None,
         max_shutdown_wait_time: None,
         client: HttpClientConfig::default(),
         router: RouterOptions::default(),

@@ -7,7 +7,8 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use monoio::buf::IoBufMut;
 use monoio::io::AsyncReadRent;
-use monoio::net::TcpStream;
+
+use super::stream::ClientStream;
 
 use super::h1::RequestHead;
 use crate::backend::body::BodySource;
@@ -26,7 +27,11 @@ pub enum BodyError {
 }
 
 /// Reads more bytes from the client into `buf`, giving up at `deadline`; `Ok(0)` is end of stream.
-pub async fn fill(stream: &mut TcpStream, buf: &mut BytesMut, deadline: Option<Instant>) -> io::Result<usize> {
+pub async fn fill<S: AsyncReadRent>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    deadline: Option<Instant>,
+) -> io::Result<usize> {
     if buf.capacity() - buf.len() < 1024 {
         buf.reserve(INIT_READ_BUFFER);
     }
@@ -46,7 +51,7 @@ pub async fn fill(stream: &mut TcpStream, buf: &mut BytesMut, deadline: Option<I
 
 /// The client connection as a [`ReadSource`] for the shared body decoder.
 struct ClientSource<'c> {
-    stream: &'c mut TcpStream,
+    stream: &'c mut ClientStream,
     buf: &'c mut BytesMut,
     deadline: Option<Instant>,
 }
@@ -73,7 +78,7 @@ pub struct RequestBody<'c> {
 
 impl<'c> RequestBody<'c> {
     pub fn new(
-        stream: &'c mut TcpStream,
+        stream: &'c mut ClientStream,
         buf: &'c mut BytesMut,
         head: &RequestHead,
         deadline: Option<Instant>,

@@ -10,6 +10,8 @@ use bytes::BytesMut;
 use monoio::io::AsyncWriteRentExt;
 use monoio::net::TcpStream;
 
+use super::stream::ClientStream;
+
 use super::body::RequestBody;
 use super::h1::write::{write_chunk, ResponseWriter, LAST_CHUNK};
 use super::h1::{parse_request, ParseError};
@@ -19,7 +21,7 @@ use crate::proxy::endpoint::StreamReply;
 
 /// The client side of one connection.
 struct ClientConn {
-    stream: TcpStream,
+    stream: ClientStream,
     buf: BytesMut,
     out: Vec<u8>,
     write_timeout: Option<Duration>,
@@ -91,8 +93,27 @@ impl ClientConn {
     }
 }
 
-/// Serves one connection until it closes.
-pub async fn serve(stream: TcpStream, peer: SocketAddr, worker: Rc<Worker>) {
+/// Serves one accepted connection until it closes: the TLS handshake first when the listener is HTTPS.
+pub async fn accept(tcp: TcpStream, peer: SocketAddr, worker: Rc<Worker>) {
+    let stream = match &worker.tls {
+        None => ClientStream::Plain(tcp),
+        Some(acceptor) => {
+            let deadline = handshake_timeout(&worker.config.server).map(|d| Instant::now() + d);
+            match super::tls::handshake(acceptor, tcp, peer, deadline).await {
+                Some(stream) => stream,
+                None => return,
+            }
+        }
+    };
+    serve(stream, peer, worker).await;
+}
+
+/// Go's `tlsHandshakeTimeout`: the shortest of the read-header, read and write timeouts that are set.
+fn handshake_timeout(t: &crate::config::ServerTimeouts) -> Option<Duration> {
+    [t.read_header, t.read, t.write].into_iter().flatten().min()
+}
+
+async fn serve(stream: ClientStream, peer: SocketAddr, worker: Rc<Worker>) {
     let mut conn = ClientConn {
         stream,
         buf: BytesMut::with_capacity(INIT_READ_BUFFER),

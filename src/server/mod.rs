@@ -6,6 +6,8 @@ pub mod conn;
 pub mod dispatch;
 pub mod h1;
 pub mod shutdown;
+pub mod stream;
+pub mod tls;
 pub mod worker;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -46,6 +48,8 @@ pub fn listen_addrs(config: &ServiceConfig) -> Vec<SocketAddr> {
 pub fn run(config: Arc<ServiceConfig>, options: RunOptions) -> Result<(), String> {
     // Build once on this thread so a config the router rejects fails before any thread starts.
     crate::router::Router::build(&config).map_err(|e| e.to_string())?;
+    // Certificates are read once, before any thread starts: a bad file stops the start-up with its key and path.
+    let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
     let addr = exclusive_bind_check(&config)?;
     shutdown::install_handlers()?;
     let workers = worker_count(options.workers);
@@ -62,11 +66,12 @@ pub fn run(config: Arc<ServiceConfig>, options: RunOptions) -> Result<(), String
     let mut handles = Vec::with_capacity(workers);
     for index in 0..workers {
         let config = config.clone();
+        let tls = tls.clone();
         let ready = ready_tx.clone();
         let pin = options.pin;
         let handle = std::thread::Builder::new()
             .name(format!("ringway-worker-{index}"))
-            .spawn(move || worker::run_worker(index, config, addr, pin, uring, ready))
+            .spawn(move || worker::run_worker(index, config, tls, addr, pin, uring, ready))
             .map_err(|e| format!("spawning worker {index}: {e}"))?;
         handles.push(handle);
     }
@@ -81,7 +86,8 @@ pub fn run(config: Arc<ServiceConfig>, options: RunOptions) -> Result<(), String
             Err(_) => return Err("a worker stopped during start-up".to_owned()),
         }
     }
-    logging::info(&format!("[SERVICE: Ringway] Listening on port: {}", config.port));
+    let scheme = if tls.is_some() { " (TLS)" } else { "" };
+    logging::info(&format!("[SERVICE: Ringway] Listening on port: {}{scheme}", config.port));
     for h in handles {
         let _ = h.join();
     }

@@ -43,10 +43,17 @@ pub struct Worker {
     pub started: Instant,
     /// Requests being handled now (drained on shutdown).
     pub in_flight: Cell<usize>,
+    /// This core's TLS acceptor when the listener is HTTPS.
+    pub tls: Option<super::tls::Acceptor>,
 }
 
 impl Worker {
-    pub fn build(index: usize, config: Arc<ServiceConfig>, started: Instant) -> Result<Worker, String> {
+    pub fn build(
+        index: usize,
+        config: Arc<ServiceConfig>,
+        tls: Option<&rustls::ServerConfig>,
+        started: Instant,
+    ) -> Result<Worker, String> {
         let router = Router::build(&config).map_err(|e| e.to_string())?;
         let caches = Buckets::default();
         let endpoints = config
@@ -70,6 +77,7 @@ impl Worker {
             x_krakend,
             started,
             in_flight: Cell::new(0),
+            tls: tls.map(super::tls::Acceptor::for_core),
             config,
         })
     }
@@ -86,6 +94,7 @@ static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 pub fn run_worker(
     index: usize,
     config: Arc<ServiceConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     addr: SocketAddr,
     pin: bool,
     uring: bool,
@@ -105,7 +114,7 @@ pub fn run_worker(
     }
     let started = *PROCESS_START.get_or_init(Instant::now);
     let serve = async move {
-        let worker = match Worker::build(index, config.clone(), started) {
+        let worker = match Worker::build(index, config.clone(), tls.as_deref(), started) {
             Ok(w) => Rc::new(w),
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -186,7 +195,7 @@ async fn accept_loop(worker: &Rc<Worker>, listener: TcpListener) {
         match accepted {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(super::conn::serve(stream, peer, worker.clone()));
+                monoio::spawn(super::conn::accept(stream, peer, worker.clone()));
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning; the listener stays up.

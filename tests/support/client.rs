@@ -1,4 +1,5 @@
-//! A raw HTTP/1.1 client over `std::net::TcpStream`: sends exact bytes, parses exact status, header names and body.
+//! A raw HTTP/1.1 client over a `std::net::TcpStream` or a TLS session on one: sends exact bytes, parses exact
+//! status, header names and body.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -57,22 +58,44 @@ impl Response {
     }
 }
 
+/// A byte stream to the gateway: plain TCP, or TLS over TCP.
+pub trait Duplex: Read + Write + Send {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Duplex for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Duplex for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        &self.sock
+    }
+}
+
 /// One client connection.
 pub struct ClientConn {
-    stream: TcpStream,
+    stream: Box<dyn Duplex>,
     buf: Vec<u8>,
 }
 
 impl ClientConn {
     pub fn open(port: u16) -> ClientConn {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the gateway");
-        stream.set_read_timeout(Some(READ_TIMEOUT)).expect("read timeout");
-        stream.set_write_timeout(Some(READ_TIMEOUT)).expect("write timeout");
+        ClientConn::over(Box::new(stream))
+    }
+
+    /// A connection over an already open stream (a TLS session, say).
+    pub fn over(stream: Box<dyn Duplex>) -> ClientConn {
+        stream.tcp().set_read_timeout(Some(READ_TIMEOUT)).expect("read timeout");
+        stream.tcp().set_write_timeout(Some(READ_TIMEOUT)).expect("write timeout");
         ClientConn { stream, buf: Vec::new() }
     }
 
     pub fn set_read_timeout(&self, t: Duration) {
-        self.stream.set_read_timeout(Some(t)).expect("read timeout");
+        self.stream.tcp().set_read_timeout(Some(t)).expect("read timeout");
     }
 
     pub fn send(&mut self, bytes: &[u8]) {

@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod client;
 pub mod gateway;
+pub mod pki;
 
 pub use backend::{Backend, Recorded, Reply, RunningBackend};
 pub use client::{get, request, send, ClientConn, Response};
