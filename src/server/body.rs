@@ -49,9 +49,10 @@ pub async fn fill<S: AsyncReadRent>(
     res
 }
 
-/// The client connection as a [`ReadSource`] for the shared body decoder.
+/// The client connection as a [`ReadSource`] for the shared body decoder; without a stream (HTTP/2, whose
+/// streams hand over their whole body) the buffer is all there is.
 struct ClientSource<'c> {
-    stream: &'c mut ClientStream,
+    stream: Option<&'c mut ClientStream>,
     buf: &'c mut BytesMut,
     deadline: Option<Instant>,
 }
@@ -61,7 +62,10 @@ impl ReadSource for ClientSource<'_> {
         self.buf
     }
     async fn fill(&mut self) -> io::Result<usize> {
-        fill(self.stream, self.buf, self.deadline).await
+        match self.stream.as_deref_mut() {
+            Some(stream) => fill(stream, self.buf, self.deadline).await,
+            None => Ok(0),
+        }
     }
 }
 
@@ -83,13 +87,22 @@ impl<'c> RequestBody<'c> {
         head: &RequestHead,
         deadline: Option<Instant>,
     ) -> Self {
+        RequestBody::from_source(ClientSource { stream: Some(stream), buf, deadline }, head)
+    }
+
+    /// A body that is all in `buf` already.
+    pub fn buffered(buf: &'c mut BytesMut, head: &RequestHead) -> Self {
+        RequestBody::from_source(ClientSource { stream: None, buf, deadline: None }, head)
+    }
+
+    fn from_source(source: ClientSource<'c>, head: &RequestHead) -> Self {
         let framing = match (head.chunked, head.content_length) {
             (true, _) => Framing::Chunked,
             (false, Some(0)) | (false, None) => Framing::Empty,
             (false, Some(n)) => Framing::Length(n),
         };
         RequestBody {
-            source: ClientSource { stream, buf, deadline },
+            source,
             reader: BodyReader::new(framing),
             content_length: if head.chunked { None } else { head.content_length },
             present: framing != Framing::Empty,

@@ -15,6 +15,7 @@ use super::stream::ClientStream;
 use super::body::RequestBody;
 use super::h1::write::{write_chunk, ResponseWriter, LAST_CHUNK};
 use super::h1::{parse_request, ParseError};
+use super::noop_body::NoopBody;
 use super::worker::Worker;
 use crate::limits::{INIT_READ_BUFFER, MAX_PIPELINED_RESPONSES};
 use crate::proxy::endpoint::StreamReply;
@@ -31,6 +32,8 @@ struct ClientConn {
 enum Stop {
     /// Closed by the peer, a timeout or an IO error: nothing more to write.
     Quiet,
+    /// The client opened with the HTTP/2 preface on a `use_h2c` listener: the connection goes on as h2c.
+    H2c,
 }
 
 impl ClientConn {
@@ -57,38 +60,24 @@ impl ClientConn {
     }
 
     /// Copies a `no-op` body from the backend to the client, re-framing it when needed.
-    async fn stream_body(&mut self, worker: &Worker, mut reply: StreamReply) -> Result<(), Stop> {
+    async fn stream_body(&mut self, worker: &Worker, reply: StreamReply) -> Result<(), Stop> {
         // The head stays in `out` and leaves with the first piece of the body: one write (and one segment) for a
         // small answer instead of two, as Go's buffered response writer does.
-        let mut gunzip = reply.stream.gunzip.then(|| flate2::write::GzDecoder::new(Vec::new()));
-        loop {
-            // Once the head is out, a failure can only cut the connection, so the client sees a short body.
-            let Ok(Ok(piece)) = monoio::time::timeout_at(reply.deadline.into(), reply.stream.next()).await else {
-                return Err(Stop::Quiet);
-            };
-            let Some(piece) = piece else { break };
-            let data: &[u8] = match gunzip.as_mut() {
-                Some(d) => {
-                    use std::io::Write as _;
-                    d.get_mut().clear();
-                    if d.write_all(&piece).and_then(|_| d.flush()).is_err() {
-                        return Err(Stop::Quiet);
-                    }
-                    d.get_ref()
-                }
-                None => &piece,
-            };
-            if reply.chunked {
+        let mut body = NoopBody::new(reply);
+        let chunked = body.chunked();
+        // Once the head is out, a failure can only cut the connection, so the client sees a short body.
+        while let Some(data) = body.next().await.map_err(|_| Stop::Quiet)? {
+            if chunked {
                 write_chunk(&mut self.out, data);
             } else {
                 self.out.extend_from_slice(data);
             }
             self.flush().await?;
         }
-        if reply.chunked {
+        if chunked {
             self.out.extend_from_slice(LAST_CHUNK);
         }
-        reply.stream.finish(&worker.client);
+        body.finish(&worker.client);
         self.flush().await
     }
 }
@@ -105,6 +94,9 @@ pub async fn accept(tcp: TcpStream, peer: SocketAddr, worker: Rc<Worker>) {
             }
         }
     };
+    if stream.negotiated_h2() {
+        return super::h2::serve(stream, peer, worker, true).await;
+    }
     serve(stream, peer, worker).await;
 }
 
@@ -120,12 +112,35 @@ async fn serve(stream: ClientStream, peer: SocketAddr, worker: Rc<Worker>) {
         out: Vec::with_capacity(INIT_READ_BUFFER),
         write_timeout: worker.config.server.write,
     };
-    let _ = serve_requests(&mut conn, peer, &worker).await;
+    if let Err(Stop::H2c) = serve_requests(&mut conn, peer, &worker).await {
+        let tls = conn.stream.is_tls();
+        let preface = std::io::Cursor::new(std::mem::take(&mut conn.buf).freeze());
+        let io = monoio::io::PrefixedReadIo::new(conn.stream, preface);
+        super::h2::serve(io, peer, worker, tls).await;
+    }
+}
+
+/// Whether the connection opens with the HTTP/2 preface; reads until it can tell.
+async fn opens_with_h2_preface(conn: &mut ClientConn, deadline: Option<Instant>) -> Result<bool, Stop> {
+    let preface = super::h2::PREFACE;
+    loop {
+        let n = conn.buf.len().min(preface.len());
+        if conn.buf[..n] != preface[..n] {
+            return Ok(false);
+        }
+        if n == preface.len() {
+            return Ok(true);
+        }
+        if conn.fill(deadline).await? == 0 {
+            return Err(Stop::Quiet);
+        }
+    }
 }
 
 async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Worker>) -> Result<(), Stop> {
     let timeouts = &worker.config.server;
     let max_head = worker.config.max_header_bytes;
+    let mut first = true;
     loop {
         // Waiting for the next request: the idle timeout applies until its first byte.
         if conn.buf.is_empty() {
@@ -136,6 +151,9 @@ async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Wor
         }
         let started = Instant::now();
         let head_deadline = timeouts.read_header.or(timeouts.read).map(|d| started + d);
+        if std::mem::take(&mut first) && worker.config.use_h2c && opens_with_h2_preface(conn, head_deadline).await? {
+            return Err(Stop::H2c);
+        }
         let body_deadline = timeouts.read.map(|d| started + d);
         let mut answered = 0;
         loop {

@@ -5,6 +5,8 @@ pub mod body;
 pub mod conn;
 pub mod dispatch;
 pub mod h1;
+pub mod h2;
+pub mod noop_body;
 pub mod shutdown;
 pub mod stream;
 pub mod tls;

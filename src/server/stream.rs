@@ -28,6 +28,14 @@ impl ClientStream {
     pub fn is_tls(&self) -> bool {
         matches!(self, ClientStream::Tls(_))
     }
+
+    /// Whether ALPN picked HTTP/2.
+    pub fn negotiated_h2(&self) -> bool {
+        match self {
+            ClientStream::Plain(_) => false,
+            ClientStream::Tls(s) => s.alpn_protocol().as_deref() == Some(super::tls::ALPN_H2),
+        }
+    }
 }
 
 impl AsyncReadRent for ClientStream {

@@ -62,7 +62,7 @@ pub fn server_config(settings: &TlsSettings) -> Result<Arc<ServerConfig>, String
     };
     let mut config = builder.with_cert_resolver(Arc::new(CertChoice { keys }));
     config.ticketer = aws_lc_rs::Ticketer::new().map_err(|e| format!("tls: session tickets: {e}"))?;
-    config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+    config.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
     Ok(Arc::new(config))
 }
 
