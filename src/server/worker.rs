@@ -43,6 +43,8 @@ pub struct Worker {
     pub started: Instant,
     /// Requests being handled now (drained on shutdown).
     pub in_flight: Cell<usize>,
+    /// The service-level security components (CORS, `security/http`, bot detector, IP filter), if any.
+    pub security: Option<Box<crate::security::ServiceSecurity>>,
 }
 
 impl Worker {
@@ -70,6 +72,7 @@ impl Worker {
             x_krakend,
             started,
             in_flight: Cell::new(0),
+            security: crate::security::ServiceSecurity::build(&config.extra_config, &mut Vec::new())?.map(Box::new),
             config,
         })
     }
