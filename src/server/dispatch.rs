@@ -54,16 +54,33 @@ pub async fn dispatch(
                 return None;
             }
             let covered = covered_by_middlewares(&route);
-            if covered && security.router_middlewares(req, tls, &mut headers, out, close) == Step::Answered {
+            // The static file server is an L1 plugin too: before the router middlewares.
+            let reply = if serve_static(worker, req, out, close) {
                 None
+            } else if covered && security.router_middlewares(req, tls, &mut headers, out, close) == Step::Answered {
+                return log_and(worker, req, client_ip, out, start, started, None);
             } else {
-                let reply = handle(worker, req, route, body, client_ip, out, close).await;
-                crate::security::splice_headers(out, start, &headers);
-                reply
-            }
+                handle(worker, req, route, body, client_ip, out, close).await
+            };
+            crate::security::splice_headers(out, start, &headers);
+            reply
         }
+        None if serve_static(worker, req, out, close) => None,
         None => handle(worker, req, route, body, client_ip, out, close).await,
     };
+    log_and(worker, req, client_ip, out, start, started, reply)
+}
+
+/// Writes the access-log line of the answer at `start` in `out`, and passes `reply` on.
+fn log_and(
+    worker: &Worker,
+    req: &RequestHead,
+    client_ip: &str,
+    out: &[u8],
+    start: usize,
+    started: Instant,
+    reply: Option<StreamReply>,
+) -> Option<StreamReply> {
     let status = out
         .get(start + 9..start + 12)
         .and_then(|s| std::str::from_utf8(s).ok())
@@ -80,6 +97,33 @@ fn covered_by_middlewares(route: &Route<'_>) -> bool {
     !matches!(route, Route::Health | Route::Redirect { .. } | Route::BadParams { .. } | Route::BadRequest)
 }
 
+/// `server/static-filesystem`: `true` when it answered.
+fn serve_static(worker: &Worker, req: &RequestHead, out: &mut Vec<u8>, close: bool) -> bool {
+    let Some(fs) = &worker.config.static_filesystem else { return false };
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    match static_filesystem::serve(fs, req.method(), &path) {
+        StaticAnswer::Pass => return false,
+        StaticAnswer::File { body: file, content_type } => {
+            let mut w = ResponseWriter::new(out, 200);
+            w.header_str("Content-Type", content_type).connection_close(close);
+            w.body(&file, req.method() == "HEAD");
+        }
+        StaticAnswer::Listing(html) => {
+            let mut w = ResponseWriter::new(out, 200);
+            w.header_str("Content-Type", "text/html; charset=utf-8").connection_close(close);
+            w.body(html.as_bytes(), req.method() == "HEAD");
+        }
+        StaticAnswer::Forbidden => {
+            plain(out, 403, "403 Forbidden", close);
+        }
+        StaticAnswer::NotFound => {
+            plain(out, 404, "404 page not found", close);
+        }
+    }
+    true
+}
+
+/// Routes past the edge: the endpoint pipes, the built-in endpoints, the router's own answers.
 async fn handle(
     worker: &Rc<Worker>,
     req: &RequestHead,
@@ -90,26 +134,6 @@ async fn handle(
     close: bool,
 ) -> Option<StreamReply> {
     let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
-    if let Some(fs) = &worker.config.static_filesystem {
-        let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
-        match static_filesystem::serve(fs, req.method(), &path) {
-            StaticAnswer::Pass => {}
-            StaticAnswer::File { body: file, content_type } => {
-                let mut w = ResponseWriter::new(out, 200);
-                w.header_str("Content-Type", content_type).connection_close(close);
-                w.body(&file, req.method() == "HEAD");
-                return None;
-            }
-            StaticAnswer::Listing(html) => {
-                let mut w = ResponseWriter::new(out, 200);
-                w.header_str("Content-Type", "text/html; charset=utf-8").connection_close(close);
-                w.body(html.as_bytes(), req.method() == "HEAD");
-                return None;
-            }
-            StaticAnswer::Forbidden => return plain(out, 403, "403 Forbidden", close),
-            StaticAnswer::NotFound => return plain(out, 404, "404 page not found", close),
-        }
-    }
     // The endpoint's own bot detector is the first step of its handler: before its body is read.
     if let Route::Endpoint { index, .. } = &route {
         if worker.endpoints[*index].reject_bot(req, out, close) {
