@@ -216,3 +216,40 @@ impl HttpSecurity {
 fn header_get<'r>(req: &'r RequestHead, name: &str) -> &'r [u8] {
     req.header(name).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(raw: &str) -> RequestHead {
+        let (len, parsed) = crate::server::h1::parse_request(raw.as_bytes(), 1 << 20).unwrap().unwrap();
+        parsed.finish(bytes::Bytes::copy_from_slice(&raw.as_bytes()[..len]))
+    }
+
+    /// What `handle` does: the answer written, or the headers added.
+    fn run(config: serde_json::Value, raw: &str, tls: bool) -> (String, String) {
+        let security = HttpSecurity::build(&config, &mut Vec::new()).unwrap();
+        let (mut headers, mut out) = (Vec::new(), Vec::new());
+        security.handle(&head(raw), tls, &mut headers, &mut out, false);
+        (String::from_utf8(out).unwrap(), String::from_utf8(headers).unwrap())
+    }
+
+    #[test]
+    fn a_tls_connection_is_https() {
+        let config = serde_json::json!({"sts_seconds": 300, "ssl_redirect": true, "ssl_host": "s.example"});
+        let (out, headers) = run(config.clone(), "GET /a?b HTTP/1.1\r\nHost: h\r\n\r\n", true);
+        assert_eq!((out.as_str(), headers.as_str()), ("", "Strict-Transport-Security: max-age=300\r\n"));
+        let (out, headers) = run(config, "GET /a?b HTTP/1.1\r\nHost: h\r\n\r\n", false);
+        assert!(out.starts_with("HTTP/1.1 301 Moved Permanently\r\n"), "{out}");
+        assert!(out.contains("\r\nLocation: https://s.example/a?b\r\n"), "{out}");
+        assert_eq!(headers, "");
+    }
+
+    #[test]
+    fn an_empty_proxy_header_value_matches_an_absent_header() {
+        // Go's `Header.Get` gives "" for an absent header, so `{"X-Proto": ""}` marks every request HTTPS.
+        let config = serde_json::json!({"sts_seconds": 1, "ssl_proxy_headers": {"X-Proto": ""}});
+        let (_, headers) = run(config, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", false);
+        assert_eq!(headers, "Strict-Transport-Security: max-age=1\r\n");
+    }
+}
