@@ -234,3 +234,17 @@ fn endpoint_bot_detector_guards_its_endpoint_only() {
     assert_eq!(gw.get_with("/guarded", &[("User-Agent", "Mozilla/5.0")]).status, 200);
     assert!(gw.wait_stderr("[ENDPOINT: /guarded][Botdetector] bot rejected", std::time::Duration::from_secs(3)));
 }
+
+#[test]
+fn static_files_are_served_before_the_router_middlewares_but_inside_cors() {
+    let extra = r#""server/static-filesystem":{"prefix":"/data/","path":"./config-examples/data/"},
+        "security/cors":{},"security/http":{"frame_deny":true},"security/bot-detector":{"deny":["a"]}"#;
+    let (_b, gw) = gateway(extra);
+    let res = gw.get_with("/data/motd.txt", &[("User-Agent", "a")]);
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.header("Vary"), Some("Origin"), "CORS wraps the server plugins");
+    assert_eq!(res.header("X-Frame-Options"), None, "security/http runs after them");
+    let res = gw.get_with("/x", &[("User-Agent", "a")]);
+    assert_router_abort(&res, 403);
+    assert_eq!((res.header("Vary"), res.header("X-Frame-Options")), (Some("Origin"), Some("DENY")));
+}
