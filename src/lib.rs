@@ -5,6 +5,7 @@
 //! ```text
 //! server::worker (one monoio runtime per core, own SO_REUSEPORT listener)
 //!   → server::conn (HTTP/1.1 keep-alive loop, server::h1 parse/write)
+//!   → security (CORS, global IP filter; then security/http and the bot detector as router middlewares)
 //!   → router (match, 404/405/redirects, built-in endpoints)
 //!   → proxy::endpoint (X-Krakend headers, timeout, status rules; concurrent, sequential or static pipes)
 //!   → proxy::backend_call × N (backend: url_pattern → host → cache → pool → client; encoding: decode)
@@ -24,5 +25,6 @@ pub mod limits;
 pub mod merge;
 pub mod proxy;
 pub mod router;
+pub mod security;
 pub mod server;
 pub mod telemetry;

@@ -139,3 +139,23 @@ fn yaml_and_toml_examples_compile_alike() {
     let toml = config::load(Path::new("config-examples/simple.toml"), &NoEnv).expect("valid toml");
     assert_eq!(config::dump(&yaml), config::dump(&toml));
 }
+
+#[test]
+fn security_namespaces_outside_their_levels_warn_and_hpkp_is_ignored() {
+    let cfg = parse(
+        r#"{"version": 3, "extra_config": {"security/http": {"hpkp_public_key": "pin-sha256=\"x\""}},
+            "endpoints": [{"endpoint": "/a", "extra_config": {"security/cors": {}, "security/http": {}},
+              "backend": [{"url_pattern": "/", "host": ["h:80"], "extra_config": {"security/bot-detector": {}}}]}]}"#,
+    );
+    let warned = |needle: &str| cfg.warnings.iter().any(|w| w.contains(needle));
+    assert!(
+        warned("endpoint GET /a: extra_config namespace 'security/cors' is not read at this level"),
+        "{:?}",
+        cfg.warnings
+    );
+    assert!(warned("'security/http' is not read at this level by KrakenD (only the root extra_config)"));
+    assert!(warned(
+        "'security/bot-detector' is not read at this level by KrakenD (only the root extra_config and endpoints)"
+    ));
+    assert!(warned("extra_config.\"security/http\".hpkp_public_key: HTTP Public Key Pinning is not sent"));
+}

@@ -222,3 +222,23 @@ fn bad_key_files_stop_the_start_with_a_clear_error() {
         assert_eq!(code, 0, "{out}");
     }
 }
+
+/// AE-48 over a real TLS connection: HSTS is sent because the connection is HTTPS (no proxy header); plain HTTP on
+/// the same config would not get it (tests/security_http.rs).
+#[test]
+fn ae48_hsts_over_tls() {
+    let s = setup();
+    let cfg = format!(
+        r#"{{"version":3,"debug_endpoint":true,"tls":{{{}}},"extra_config":{{"security/http":{{"sts_seconds":300,
+        "sts_include_subdomains":true,"frame_deny":true,"ssl_redirect":true}}}},"endpoints":[]}}"#,
+        keys(&s)
+    );
+    let g = Gateway::start(&cfg);
+    let mut c = https(g.port, client_config(&s.ca.pem(), Versions::Both, None, &[]), "localhost").unwrap();
+    c.send(b"GET /__debug/x HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let res = c.read_response();
+    // No redirect either: the request is already HTTPS.
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.header("Strict-Transport-Security"), Some("max-age=300; includeSubDomains"));
+    assert_eq!(res.header("X-Frame-Options"), Some("DENY"));
+}

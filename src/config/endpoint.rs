@@ -80,7 +80,8 @@ pub(super) fn build_endpoint(
     }
     let params = endpoint_params(&path, root.disable_rest);
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
-    super::support::check(&extra_config, &label, w).map_err(ConfigError::new)?;
+    super::support::check(&extra_config, super::support::Level::Endpoint, &label, w).map_err(ConfigError::new)?;
+    crate::security::check_endpoint(&extra_config, &path).map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
     namespaces::check_endpoint_proxy(&extra_config, &label, w)
         .map_err(|e| ConfigError::new(format!("{label}: {e}")))?;
     let endpoint = EndpointShape { label: &label, path: &path, method, params: &params, output_encoding };
@@ -254,7 +255,7 @@ fn build_backend(
         other => return Err(ConfigError::new(format!("{label}: sd: unknown service discovery \"{other}\" (want static or dns)"))),
     }
     let extra_config = namespaces::normalize(raw.extra_config, &label, w);
-    super::support::check(&extra_config, &label, w).map_err(ConfigError::new)?;
+    super::support::check(&extra_config, super::support::Level::Backend, &label, w).map_err(ConfigError::new)?;
     let shadow = namespaces::backend_shadow(&extra_config).map_err(err)?;
     let (return_error_code, return_error_details) = namespaces::backend_http(&extra_config).map_err(err)?;
     let static_filesystem = namespaces::backend_static_filesystem(&extra_config).map_err(err)?;

@@ -144,7 +144,11 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
     }
     let tls = super::server_tls::parse(raw.tls, w).map_err(ConfigError::new)?;
     let extra_config = namespaces::normalize(raw.extra_config, "the root extra_config", w);
-    super::support::check(&extra_config, "the root extra_config", w).map_err(ConfigError::new)?;
+    super::support::check(&extra_config, super::support::Level::Service, "the root extra_config", w)
+        .map_err(ConfigError::new)?;
+    let mut security_warnings = Vec::new();
+    crate::security::check_service(&extra_config, &mut security_warnings).map_err(ConfigError::new)?;
+    security_warnings.into_iter().for_each(|m| w.push(m));
     let (router, router_h2c) = namespaces::router(&extra_config).map_err(ConfigError::new)?;
     let static_filesystem = namespaces::server_static_filesystem(&extra_config).map_err(ConfigError::new)?;
 

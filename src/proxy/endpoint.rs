@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use sonic_rs::Value;
 
-use super::backend_call::{Answer, BackendStage, Failure, Fetched};
+use super::backend_call::{Answer, BackendStage, Failure, Fetched, StatusAnswer};
 use super::render::{self, GatewayHeaders};
 use super::sequential::{self, Sequence};
 use super::static_response::StaticResponse;
@@ -19,8 +19,11 @@ use crate::backend::client::Streaming;
 use crate::backend::request::StreamedBody;
 use crate::config::{EndpointConfig, OutputEncoding, ServiceConfig};
 use crate::merge::{merge_into, Flatmap};
+use crate::security::ip_filter::IpFilter;
+use crate::security::EndpointSecurity;
 use crate::server::body::{BodyError, RequestBody};
 use crate::server::h1::write::ResponseWriter;
+use crate::server::h1::RequestHead;
 use crate::server::worker::Worker;
 
 /// Share of the endpoint timeout the backends of a merge get; the rest is left for merging and rendering
@@ -42,6 +45,8 @@ pub struct Endpoint {
     /// `public, max-age=N` when `cache_ttl` is set.
     cache_control: Option<Vec<u8>>,
     data_path: DataPath,
+    /// The endpoint's `security/bot-detector` and `ip-filter` plugin, when it has either.
+    security: Option<Box<EndpointSecurity>>,
 }
 
 /// How an endpoint turns its backends' answers into its body; decided once, at build.
@@ -116,6 +121,8 @@ impl Endpoint {
             .then(|| Sequence::build(backends.iter().map(|b| &b.config.url_pattern)));
         let secs = config.cache_ttl.as_secs();
         let static_response = StaticResponse::build(&config.extra_config);
+        let security =
+            EndpointSecurity::build(&config.extra_config, &config.path).map_err(|e| format!("{label}: {e}"))?;
         let data_path = match backends.as_slice() {
             [only]
                 if config.output_encoding == OutputEncoding::Json
@@ -129,6 +136,7 @@ impl Endpoint {
             _ => DataPath::Tree,
         };
         Ok(Endpoint {
+            security,
             flatmap,
             sequence,
             static_response,
@@ -148,6 +156,33 @@ impl Endpoint {
             && self.sequence.is_none()
     }
 
+    /// The endpoint's `security/bot-detector`, the first step of its handler: `true` when it answered `403`.
+    pub fn reject_bot(&self, req: &RequestHead, out: &mut Vec<u8>, close: bool) -> bool {
+        let Some(bots) = self.security.as_ref().and_then(|s| s.bot_detector.as_ref()) else { return false };
+        bots.handle(req, &[], out, close) == crate::security::Step::Answered
+    }
+
+    /// The endpoint's `ip-filter` (proxy layer): the failure to answer with when it blocks the client. At endpoint
+    /// level the plugin sees the request the gateway sends upstream: the client IP it resolved (its
+    /// `X-Forwarded-For`) and the headers `input_headers` lets through.
+    fn ip_filter_failure(&self, filter: &IpFilter, incoming: Incoming<'_>) -> Option<Failure> {
+        let forwards = |name: &str| self.config.input_headers.iter().any(|h| h == "*" || h.eq_ignore_ascii_case(name));
+        let client = filter.client(incoming.client_ip.parse().ok(), |name| {
+            let xff = name.eq_ignore_ascii_case("X-Forwarded-For");
+            let forwarded = !xff && forwards(name);
+            std::iter::once(incoming.client_ip.as_bytes())
+                .filter(move |_| xff)
+                .chain(incoming.head.header_values(name).filter(move |_| forwarded))
+        });
+        if filter.allows(&client) {
+            return None;
+        }
+        filter.log_block(incoming.head.path(), &client);
+        let message = IpFilter::error_message(&client);
+        let answer = StatusAnswer { status: 403, content_type: None, body: Bytes::from(message.clone()) };
+        Some(Failure { message, answer: Some(answer) })
+    }
+
     /// Answers one request into `out`; a `no-op` answer returns the body still to stream. The request body is either
     /// in `body` or, when [`Endpoint::can_stream_body`], still on the connection in `stream`.
     pub async fn handle(
@@ -160,6 +195,12 @@ impl Endpoint {
         close: bool,
     ) -> Option<StreamReply> {
         let headers = GatewayHeaders { x_krakend: &worker.x_krakend, close };
+        if let Some(filter) = self.security.as_ref().and_then(|s| s.ip_filter.as_ref()) {
+            if let Some(failure) = self.ip_filter_failure(filter, incoming) {
+                self.fail(worker, &[failure], out, headers);
+                return None;
+            }
+        }
         self.fire_shadows(worker, incoming, &body);
         if self.config.output_encoding == OutputEncoding::NoOp {
             let start = out.len();

@@ -182,8 +182,11 @@ async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Wor
             }
             let close = !head.keep_alive || super::shutdown::requested();
             worker.in_flight.set(worker.in_flight.get() + 1);
+            let tls = conn.stream.is_tls();
             let mut body = RequestBody::new(&mut conn.stream, &mut conn.buf, &head, body_deadline);
-            let reply = super::dispatch::dispatch(worker, &head, &mut body, peer, &mut conn.out, close, started).await;
+            // Plain TCP: `tls` is false.
+            let reply =
+                super::dispatch::dispatch(worker, &head, &mut body, peer, &mut conn.out, close, started, tls).await;
             // A body the handler could not read to its end (too large, broken, cut) leaves the connection unusable.
             let body_done = body.is_done();
             worker.in_flight.set(worker.in_flight.get() - 1);

@@ -107,7 +107,7 @@ async fn handle(
     mut respond: SendResponse<Bytes>,
     peer: SocketAddr,
     worker: &Rc<Worker>,
-    _tls: bool,
+    tls: bool,
 ) {
     let started = Instant::now();
     let (parts, mut recv) = req.into_parts();
@@ -149,7 +149,7 @@ async fn handle(
     let mut body = RequestBody::buffered(&mut raw, &head);
     let mut out = Vec::with_capacity(1024);
     worker.in_flight.set(worker.in_flight.get() + 1);
-    let reply = super::dispatch::dispatch(worker, &head, &mut body, peer, &mut out, false, started).await;
+    let reply = super::dispatch::dispatch(worker, &head, &mut body, peer, &mut out, false, started, tls).await;
     worker.in_flight.set(worker.in_flight.get() - 1);
     let is_head = head.method() == "HEAD";
     let _ = send_http1_answer(&out, reply.map(NoopBody::new), is_head, &mut respond, worker).await;

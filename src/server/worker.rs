@@ -45,6 +45,8 @@ pub struct Worker {
     pub in_flight: Cell<usize>,
     /// This core's TLS acceptor when the listener is HTTPS.
     pub tls: Option<super::tls::Acceptor>,
+    /// The service-level security components (CORS, `security/http`, bot detector, IP filter), if any.
+    pub security: Option<Box<crate::security::ServiceSecurity>>,
 }
 
 impl Worker {
@@ -78,6 +80,7 @@ impl Worker {
             started,
             in_flight: Cell::new(0),
             tls: tls.map(super::tls::Acceptor::for_core),
+            security: crate::security::ServiceSecurity::build(&config.extra_config, &mut Vec::new())?.map(Box::new),
             config,
         })
     }
