@@ -1,7 +1,8 @@
 //! Named limits: every bound the gateway enforces on clients and backends, each with why it has the value it has.
 
 /// Initial size of a connection's read buffer. Most request heads fit; the buffer grows up to the header limit.
-pub const INIT_READ_BUFFER: usize = 8 * 1024;
+/// Every open connection holds one, so it is kept small: 1,000 keep-alive connections hold 2 MB of them.
+pub const INIT_READ_BUFFER: usize = 2 * 1024;
 
 /// Most header lines a request may carry before it gets `431`. Go has no count limit, only `max_header_bytes`;
 /// a fixed array keeps the parser allocation-free, and 100 is far above what browsers and SDKs send.
