@@ -151,7 +151,8 @@ STARTED_PID=
 start() {
     local name=$1 port=$2 cpu=$3 i
     shift 3
-    port_open "$port" && die "port $port is already in use (not by this script); set ${name^^}_PORT"
+    local var=${name^^}
+    port_open "$port" && die "port $port is already in use (not by this script); set ${var//-/_}_PORT"
     log "starting $name on 127.0.0.1:$port, CPU $cpu: $*"
     taskset -c "$cpu" "$@" >"$RUNDIR/$name.out" 2>&1 &
     STARTED_PID=$!
@@ -350,7 +351,7 @@ kv() { # kv FILE KEY: value of KEY=... on the RESULT line, 0 when missing
 }
 
 # wrk_args SCENARIO: the load shape of a scenario (connections, threads, duration, headers).
-WRK_C= WRK_T= WRK_D= WRK_EXTRA=()
+WRK_C='' WRK_T='' WRK_D='' WRK_EXTRA=()
 wrk_args() {
     WRK_C=$CONNECTIONS WRK_T=$WRK_THREADS WRK_D=$DURATION WRK_EXTRA=()
     case $1 in
@@ -360,7 +361,6 @@ wrk_args() {
     if [[ $1 == g ]]; then export WRK_SLOW_PATH=/slow WRK_SLOW_EVERY=$SLOW_EVERY; else unset WRK_SLOW_PATH WRK_SLOW_EVERY; fi
 }
 
-declare -A MAX_RPS=()
 # measure SYSTEM PID PORT SCENARIO: curl check, warm-up, measured wrk run; appends a row to the CSV.
 # PID is the process whose CPU time is charged to the requests (the system under test, not the backend).
 measure() {
@@ -414,7 +414,6 @@ measure() {
     rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
     log "$system $sc: $rps rps, p50 $p50 p99 $p99 p99.9 $p999 ms, errors $errors, CPU ${cpu_pct}% (${cpu_us} µs/req, backend ${backend_us}), peak RSS ${rss_mb} MB, new upstream conns ${upc}/s, CPU $PROXY_CPU busy ${busy}%"
     echo "$round,$sc,$path,$system,$rps,$p50,$p99,$p999,$errors,$cpu_pct,$cpu_us,$rss_mb,$upc,$reqs,$non2xx,$sockerr,$status,$busy,$backend_us,$WRK_C,max," >>"$CSV"
-    MAX_RPS[$system,$sc]=$rps
     [[ $OHA == 1 ]] && fixed_rate "$system" "$pid" "$url" "$sc" "$rps"
     return 0
 }
@@ -531,7 +530,7 @@ done
 done
 
 # ---- report -----------------------------------------------------------------------------------------
-median() { grep -v '^NaN$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NaN"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median() { { grep -v '^NaN$' || true; } | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "NaN"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { # col SCENARIO SYSTEM FIELD [MODE]: that column of every round, one per line
     awk -F, -v sc="$1" -v sys="$2" -v f="$3" -v m="${4:-max}" 'NR > 1 && $2 == sc && $4 == sys && $21 == m { print $f }' "$CSV"
 }
