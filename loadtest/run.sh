@@ -396,7 +396,7 @@ RESULTS_DIR="$LT/results"
 mkdir -p "$RESULTS_DIR"
 CSV="$RESULTS_DIR/$TS.csv"
 JSON="$RESULTS_DIR/$TS.json"
-CSV_HEADER="round,scenario,path,system,rps,p50_ms,p99_ms,p999_ms,errors,cpu_pct,cpu_us_per_req,rss_mb,upstream_conns_per_s,requests,non2xx,socket_errors,status,proxy_core_busy_pct,backend_cpu_us_per_req,connections,mode,rate"
+CSV_HEADER="round,scenario,path,system,rps,p50_ms,p99_ms,p999_ms,errors,cpu_pct,cpu_us_per_req,rss_mb,upstream_conns_per_s,requests,non2xx,socket_errors,status,proxy_core_busy_pct,backend_cpu_us_per_req,connections,mode,rate,wrk_cpu_pct"
 echo "$CSV_HEADER" >"$CSV"
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -408,6 +408,14 @@ cpu_ticks() { # utime + stime of a whole process (all threads), in clock ticks
 }
 backend_accepts() { # connections the backend nginx accepted so far (stub_status), this query's own included
     curl -s --max-time 2 "http://127.0.0.1:$BACKEND_PORT/__status" | awk 'NR == 3 { print $1 }'
+}
+busy_pct() { # busy_pct "BUSY0 TOTAL0" "BUSY1 TOTAL1": how busy a core was between two core_ticks, in %
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "NaN" }'
+}
+# children_cpu_s FILE: user + system seconds of the script's finished children, from the output of bash's `times`
+# (second line). wrk's CPU is the difference around its run: timeout waits for wrk, so wrk's time adds up into it.
+children_cpu_s() {
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%.3f", t }' "$1"
 }
 reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; } # peak RSS starts again from the current RSS
 peak_rss_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -450,10 +458,12 @@ measure() {
     reset_hwm "$pid"
     local t0 t1 b0 b1 c0 c1 a0 a1 w0 w1
     a0=$(backend_accepts) t0=$(cpu_ticks "$pid") b0=$(cpu_ticks "$BACKEND_PID") c0=$(core_ticks "$PROXY_CPU") w0=$(now_us)
+    times >"$RUNDIR/times.0"
     run_bounded $((WRK_D + 30)) "$out" wrk -t"$WRK_T" -c"$WRK_C" -d"${WRK_D}s" "${WRK_EXTRA[@]}" \
         -s "$LT/wrk-report.lua" "$url" || status="wrk-failed"
+    times >"$RUNDIR/times.1"
     w1=$(now_us) t1=$(cpu_ticks "$pid") b1=$(cpu_ticks "$BACKEND_PID") c1=$(core_ticks "$PROXY_CPU") a1=$(backend_accepts)
-    local rss_kb reqs dur rps p50 p99 p999 non2xx sockerr errors busy backend_us cpu_us cpu_pct upc
+    local rss_kb reqs dur rps p50 p99 p999 non2xx sockerr errors busy wrk_pct backend_us cpu_us cpu_pct upc
     rss_kb=0
     [[ $system == direct ]] || rss_kb=$(peak_rss_kb "$pid")
     reqs=$(kv "$out" requests) dur=$(kv "$out" duration_us)
@@ -464,7 +474,10 @@ measure() {
     non2xx=$(kv "$out" status)
     sockerr=$(($(kv "$out" connect) + $(kv "$out" read) + $(kv "$out" write) + $(kv "$out" timeout)))
     errors=$((non2xx + sockerr))
-    busy=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; if (d > 0) printf "%.0f", 100 * (y[1] - x[1]) / d; else print "NaN" }')
+    busy=$(busy_pct "$c0" "$c1")
+    # wrk's own CPU, in % of one core: near 100 % per wrk thread, the client is the limit (h-hs: OpenSSL handshakes).
+    wrk_pct=$(awk -v a="$(children_cpu_s "$RUNDIR/times.0")" -v b="$(children_cpu_s "$RUNDIR/times.1")" -v w=$((w1 - w0)) \
+        'BEGIN { if (w > 0) printf "%.0f", 100 * (b - a) / (w / 1e6); else print "NaN" }')
     backend_us=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
     cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "NaN" }')
     cpu_pct=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v w=$((w1 - w0)) 'BEGIN { if (w > 0) printf "%.0f", 100 * d / hz / (w / 1e6); else print "NaN" }')
@@ -480,8 +493,8 @@ measure() {
     if [[ ! -s "$RUNDIR/$system-$sc.body" && $status == ok ]]; then status=empty-body; fi
     local rss_mb
     rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-    log "$system $sc: $rps rps, p50 $p50 p99 $p99 p99.9 $p999 ms, errors $errors, CPU ${cpu_pct}% (${cpu_us} µs/req, backend ${backend_us}), peak RSS ${rss_mb} MB, new upstream conns ${upc}/s, CPU $PROXY_CPU busy ${busy}%"
-    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$p999,$errors,$cpu_pct,$cpu_us,$rss_mb,$upc,$reqs,$non2xx,$sockerr,$status,$busy,$backend_us,$WRK_C,max," >>"$CSV"
+    log "$system $sc: $rps rps, p50 $p50 p99 $p99 p99.9 $p999 ms, errors $errors, CPU ${cpu_pct}% (${cpu_us} µs/req, backend ${backend_us}), peak RSS ${rss_mb} MB, new upstream conns ${upc}/s, CPU $PROXY_CPU busy ${busy}%, wrk CPU ${wrk_pct}%"
+    echo "$round,$sc,$path,$system,$rps,$p50,$p99,$p999,$errors,$cpu_pct,$cpu_us,$rss_mb,$upc,$reqs,$non2xx,$sockerr,$status,$busy,$backend_us,$WRK_C,max,,$wrk_pct" >>"$CSV"
     [[ $OHA == 1 ]] && fixed_rate "$system" "$pid" "$url" "$sc" "$rps"
     return 0
 }
@@ -512,7 +525,7 @@ fixed_rate() {
         run_bounded $((WRK_D + 30)) "$out" oha --no-tui --output-format json -z "${WRK_D}s" -c "$WRK_C" -q "$rate" --latency-correction "${insecure[@]}" "$url" || true
         read -r rps p50 p99 p999 reqs errs < <(python3 -c "$OHA_PARSE" "$out" 2>/dev/null || echo "0 NaN NaN NaN 0 0")
         log "$system $sc @${pct}%: $rps rps, p50 $p50 p99 $p99 p99.9 $p999 ms, errors $errs"
-        echo "$round,$sc,${SCENARIO_PATH[$sc]},$system,$rps,$p50,$p99,$p999,$errs,NaN,NaN,NaN,NaN,$reqs,NaN,NaN,ok,NaN,NaN,$WRK_C,fixed$pct,$rate" >>"$CSV"
+        echo "$round,$sc,${SCENARIO_PATH[$sc]},$system,$rps,$p50,$p99,$p999,$errs,NaN,NaN,NaN,NaN,$reqs,NaN,NaN,ok,NaN,NaN,$WRK_C,fixed$pct,$rate,NaN" >>"$CSV"
     done
 }
 
@@ -541,7 +554,7 @@ run_scenarios() { # SYSTEM PID PORT SCHEME SCENARIO...
     shift 4
     for sc in "$@"; do
         if [[ $sc == c && $system == haproxy ]]; then
-            echo "$round,c,/agg,haproxy,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,0,0,0,n/a,NaN,NaN,$CONNECTIONS,max," >>"$CSV"
+            echo "$round,c,/agg,haproxy,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,0,0,0,n/a,NaN,NaN,$CONNECTIONS,max,,NaN" >>"$CSV"
             continue
         fi
         if [[ $sc == c && $system == nginx && $HAVE_NJS == 0 ]]; then continue; fi
@@ -737,6 +750,18 @@ label() {
                 "$(awk -v a="$rc" -v b="$nc" 'BEGIN { if (b != "NaN" && b + 0 > 0 && a != "NaN") printf "%.2f×", a / b; else print "n/a" }')" \
                 "$(awk -v a="$rc" -v b="$ra" 'BEGIN { if (b != "NaN" && b + 0 > 0 && a != "NaN") printf "%.2f×", a / b; else print "n/a (run scenario a too)" }')" \
                 "$AGG_SAME"
+        fi
+        # wrk itself near a full core per thread: rps is (partly) the client's limit (h-hs: OpenSSL handshakes in wrk).
+        busy_wrk=''
+        wrk_t=$WRK_THREADS
+        [[ $sc == e ]] && wrk_t=1
+        for sys in $SYSTEMS; do
+            b=$(col "$sc" "$sys" 23 | median)
+            if awk -v b="$b" -v t="$wrk_t" 'BEGIN { exit !(b != "NaN" && b + 0 >= 90 * t) }'; then busy_wrk+="${busy_wrk:+, }$sys $(num %.0f%% "$b")"; fi
+        done
+        if [[ -n $busy_wrk ]]; then
+            echo
+            echo "Client-bound: wrk used ≥ 90 % of a core per thread ($busy_wrk), so these rps are (partly) wrk's limit; compare CPU µs/req."
         fi
         if [[ $sc == "$LAST_H" ]]; then
             echo
