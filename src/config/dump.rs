@@ -41,6 +41,27 @@ fn body(b: &Option<Vec<u8>>) -> String {
     b.as_ref().map_or_else(|| "none".to_owned(), |b| String::from_utf8_lossy(b).into_owned())
 }
 
+fn client_tls(o: &mut String, t: &super::client_tls::ClientTls) {
+    let ids = |l: &Option<Vec<u16>>| l.as_ref().map_or_else(|| "default".to_owned(), |l| format!("{l:?}"));
+    let certs: Vec<String> = t.client_certs.iter().map(|p| format!("{} + {}", p.certificate, p.private_key)).collect();
+    let _ = writeln!(
+        o,
+        "client_tls: allow_insecure_connections={} disable_system_ca_pool={} versions={}..{} ca_certs={}",
+        t.allow_insecure_connections,
+        t.disable_system_ca_pool,
+        super::server_tls::version_name(t.min_version),
+        super::server_tls::version_name(t.max_version),
+        list(&t.ca_certs)
+    );
+    let _ = writeln!(
+        o,
+        "client_tls: cipher_suites={} curve_preferences={} client_certs={}",
+        ids(&t.cipher_suites),
+        ids(&t.curve_preferences),
+        list(&certs)
+    );
+}
+
 /// Dumps `config` in a fixed order, one key per line.
 pub fn dump(config: &ServiceConfig) -> String {
     let mut out = String::new();
@@ -95,6 +116,9 @@ pub fn dump(config: &ServiceConfig) -> String {
         opt_duration(c.response_header_timeout),
         opt_duration(c.expect_continue_timeout)
     );
+    if let Some(t) = &c.tls {
+        client_tls(o, t);
+    }
     let r = &config.router;
     let _ = writeln!(o, "router:");
     let _ = writeln!(

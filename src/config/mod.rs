@@ -4,6 +4,7 @@
 //! value is deserialized into the raw serde types ([`raw`]) and validated into the compiled model ([`validate`]).
 
 pub mod aliases;
+pub mod client_tls;
 pub mod dump;
 pub mod duration;
 pub mod endpoint;
@@ -76,7 +77,7 @@ impl Env for MapEnv {
 }
 
 /// Go's wording for the common `open` failures, as KrakenD prints them.
-fn io_reason(err: &std::io::Error) -> String {
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),

@@ -92,6 +92,13 @@ pub struct HttpClientConfig {
     pub response_header_timeout: Option<Duration>,
     /// `expect_continue_timeout`.
     pub expect_continue_timeout: Option<Duration>,
+    /// `client_tls` (or the legacy root `allow_insecure_connections: true`); `None` = rustls's client defaults.
+    pub tls: Option<super::client_tls::ClientTls>,
+    /// Whether some backend `host` is `https://`: the TLS config is then built at start-up rather than on the
+    /// first redirect to an https host.
+    pub has_https_hosts: bool,
+    /// The one `rustls::ClientConfig`, built from `tls` by `backend::tls` and shared by every worker.
+    pub tls_slot: super::client_tls::ClientTlsSlot,
 }
 
 impl Default for HttpClientConfig {
@@ -106,6 +113,9 @@ impl Default for HttpClientConfig {
             idle_connection_timeout: None,
             response_header_timeout: None,
             expect_continue_timeout: None,
+            tls: None,
+            has_https_hosts: false,
+            tls_slot: super::client_tls::ClientTlsSlot::default(),
         }
     }
 }

@@ -100,9 +100,12 @@ pub struct RawService {
     pub idle_connection_timeout: Option<RawDuration>,
     pub response_header_timeout: Option<RawDuration>,
     pub expect_continue_timeout: Option<RawDuration>,
+    /// Legacy alias of `client_tls.allow_insecure_connections` (true creates a `client_tls`).
     pub allow_insecure_connections: bool,
     /// The listener's TLS block, read by `server_tls`.
     pub tls: Option<serde_json::Value>,
+    /// `client_tls`, decoded by `config::client_tls` (kept raw here so its errors name `client_tls.<key>`).
+    pub client_tls: Option<serde_json::Value>,
 }
 
 /// One endpoint object (§6).

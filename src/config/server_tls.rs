@@ -93,14 +93,7 @@ pub fn parse(value: Option<serde_json::Value>, warnings: &mut Warnings) -> Resul
             version_name(max_version)
         ));
     }
-    if let Some(curves) = &raw.curve_preferences {
-        curve_warnings(curves, "tls.curve_preferences", warnings);
-        if !curves.iter().any(|c| SUPPORTED_CURVES.contains(c)) {
-            return Err("tls.curve_preferences: none of the listed curves is supported (23 P-256, 24 P-384, 29 \
-                        X25519, 4588 X25519MLKEM768)"
-                .to_owned());
-        }
-    }
+    check_curves(raw.curve_preferences.as_deref(), "tls.curve_preferences", warnings)?;
     if let Some(suites) = &raw.cipher_suites {
         cipher_warnings(suites, "tls.cipher_suites", warnings);
     }
@@ -156,12 +149,26 @@ pub fn version_name(v: TlsVersion) -> &'static str {
 pub const TLS13_SUITES: &[u16] = &[4865, 4866, 4867];
 pub const TLS12_SUITES: &[u16] = &[49195, 49196, 49199, 49200, 52392, 52393];
 
-fn cipher_warnings(suites: &[u16], key: &str, warnings: &mut Warnings) {
+/// Warns about each listed suite rustls lacks (shared with `client_tls`).
+pub(crate) fn cipher_warnings(suites: &[u16], key: &str, warnings: &mut Warnings) {
     for id in suites {
         if !TLS13_SUITES.contains(id) && !TLS12_SUITES.contains(id) {
             warnings.push(format!("{key}: cipher suite {id} is not available in Ringway (rustls); skipped"));
         }
     }
+}
+
+/// Warns about each listed curve rustls lacks; a list with none it has is an error naming `key` (shared with
+/// `client_tls`).
+pub(crate) fn check_curves(curves: Option<&[u16]>, key: &str, warnings: &mut Warnings) -> Result<(), String> {
+    let Some(curves) = curves else { return Ok(()) };
+    curve_warnings(curves, key, warnings);
+    if !curves.iter().any(|c| SUPPORTED_CURVES.contains(c)) {
+        return Err(format!(
+            "{key}: none of the listed curves is supported (23 P-256, 24 P-384, 29 X25519, 4588 X25519MLKEM768)"
+        ));
+    }
+    Ok(())
 }
 
 fn curve_warnings(curves: &[u16], key: &str, warnings: &mut Warnings) {

@@ -121,7 +121,7 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
         idle: positive(nanos(&raw.idle_timeout, "idle_timeout", "", w)).or(read),
     };
     let keep_alive = nanos(&raw.dialer_keep_alive, "dialer_keep_alive", "", w);
-    let client = HttpClientConfig {
+    let mut client = HttpClientConfig {
         dialer_timeout: positive(nanos(&raw.dialer_timeout, "dialer_timeout", "", w)),
         dialer_keep_alive: match keep_alive {
             0 => Some(DEFAULT_DIALER_KEEP_ALIVE),
@@ -137,6 +137,9 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
         idle_connection_timeout: positive(nanos(&raw.idle_connection_timeout, "idle_connection_timeout", "", w)),
         response_header_timeout: positive(nanos(&raw.response_header_timeout, "response_header_timeout", "", w)),
         expect_continue_timeout: positive(nanos(&raw.expect_continue_timeout, "expect_continue_timeout", "", w)),
+        tls: super::client_tls::parse(raw.client_tls, raw.allow_insecure_connections, w).map_err(ConfigError::new)?,
+        has_https_hosts: false,
+        tls_slot: Default::default(),
     };
     let max_shutdown_wait_time = positive(nanos(&raw.max_shutdown_wait_time, "max_shutdown_wait_time", "", w));
     for (value, key) in [(&raw.dns_cache_ttl, "dns_cache_ttl"), (&raw.dialer_fallback_delay, "dialer_fallback_delay")] {
@@ -163,6 +166,13 @@ pub fn validate(raw: RawService) -> Result<ServiceConfig, ConfigError> {
     for (index, endpoint) in raw.endpoints.into_iter().enumerate() {
         endpoints.push(super::endpoint::build_endpoint(index, endpoint, &root, &mut warnings)?);
     }
+
+    client.has_https_hosts = endpoints
+        .iter()
+        .flat_map(|e| &e.backends)
+        .flat_map(|b| &b.hosts)
+        .chain(&raw.host)
+        .any(|h| h.starts_with("https://"));
 
     Ok(ServiceConfig {
         name: raw.name,
