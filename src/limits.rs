@@ -22,6 +22,9 @@ pub const MAX_BACKEND_BODY: usize = 64 * 1024 * 1024;
 /// Largest backend response head (status line and headers).
 pub const MAX_BACKEND_HEAD: usize = 1024 * 1024;
 
+/// Time for a TLS handshake with a backend, fixed as Go's `TLSHandshakeTimeout` in KrakenD (not configurable).
+pub const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Redirects followed for one backend call, as Go's client (`stopped after 10 redirects`).
 pub const MAX_REDIRECTS: usize = 10;
 
