@@ -4,6 +4,7 @@
 //! let users = Backend::new().route("/users/1", Reply::json(200, r#"{"id":1}"#)).start();
 //! ```
 //! Connections are kept alive (one thread each) so the gateway's pool is exercised; `connections()` counts them.
+//! `.tls(config)` serves the same routes over rustls (`https://`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -11,6 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 /// How long a backend connection waits for the next request before closing.
 const IDLE: Duration = Duration::from_secs(10);
@@ -123,6 +126,8 @@ pub struct Recorded {
     pub chunked: bool,
     /// Which connection (0-based, in accept order) carried it.
     pub conn: usize,
+    /// The TLS server name (SNI) the client sent; `None` over plain TCP or without SNI.
+    pub sni: Option<String>,
 }
 
 impl Recorded {
@@ -146,6 +151,7 @@ impl Recorded {
 pub struct Backend {
     routes: Vec<(String, Vec<Reply>)>,
     fallback: Option<Reply>,
+    tls: Option<Arc<ServerConfig>>,
 }
 
 impl Backend {
@@ -172,6 +178,12 @@ impl Backend {
         self
     }
 
+    /// Serves over TLS with this rustls config (see `support::tls::Pki::server_config`).
+    pub fn tls(mut self, config: Arc<ServerConfig>) -> Backend {
+        self.tls = Some(config);
+        self
+    }
+
     pub fn start(self) -> RunningBackend {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback backend");
         let addr = listener.local_addr().expect("backend address");
@@ -183,6 +195,7 @@ impl Backend {
             stop: AtomicBool::new(false),
         });
         let s = shared.clone();
+        let tls = self.tls.clone();
         let accept = thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.stop.load(Ordering::SeqCst) {
@@ -191,10 +204,11 @@ impl Backend {
                 let Ok(stream) = stream else { continue };
                 let id = s.connections.fetch_add(1, Ordering::SeqCst);
                 let s = s.clone();
-                thread::spawn(move || serve(stream, id, &s));
+                let tls = tls.clone();
+                thread::spawn(move || serve(stream, id, &s, tls));
             }
         });
-        RunningBackend { addr, shared, accept: Some(accept) }
+        RunningBackend { addr, shared, accept: Some(accept), tls: self.tls.is_some() }
     }
 }
 
@@ -228,12 +242,18 @@ pub struct RunningBackend {
     addr: SocketAddr,
     shared: Arc<Shared>,
     accept: Option<thread::JoinHandle<()>>,
+    tls: bool,
 }
 
 impl RunningBackend {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` for a TLS backend).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// `https://localhost:PORT`: a host name, so the gateway sends SNI and checks the certificate's DNS name.
+    pub fn localhost_url(&self) -> String {
+        format!("{}://localhost:{}", if self.tls { "https" } else { "http" }, self.addr.port())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -282,14 +302,50 @@ impl Drop for RunningBackend {
     }
 }
 
-fn serve(stream: TcpStream, conn: usize, shared: &Shared) {
+/// A backend connection's byte stream: plain TCP or rustls over it.
+trait Wire: Read + Write {
+    fn sni(&self) -> Option<String>;
+    fn close(&mut self);
+}
+
+impl Wire for TcpStream {
+    fn sni(&self) -> Option<String> {
+        None
+    }
+    fn close(&mut self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+impl Wire for StreamOwned<ServerConnection, TcpStream> {
+    fn sni(&self) -> Option<String> {
+        self.conn.server_name().map(str::to_owned)
+    }
+    fn close(&mut self) {
+        self.conn.send_close_notify();
+        let _ = self.flush();
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+}
+
+fn serve(stream: TcpStream, conn: usize, shared: &Shared, tls: Option<Arc<ServerConfig>>) {
     // Head and body go out in separate writes: without this, Nagle + delayed ACKs add 40 ms per answer.
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(IDLE));
     let _ = stream.set_write_timeout(Some(IDLE));
-    let Ok(mut writer) = stream.try_clone() else { return };
-    let mut reader = BufReader::new(stream);
-    while let Some(req) = read_request(&mut reader, conn) {
+    match tls {
+        None => serve_on(BufReader::new(stream), conn, shared),
+        Some(config) => {
+            let Ok(session) = ServerConnection::new(config) else { return };
+            // The handshake runs on the first read; a failed one ends the connection like garbage does.
+            serve_on(BufReader::new(StreamOwned::new(session, stream)), conn, shared);
+        }
+    }
+}
+
+fn serve_on<S: Wire>(mut reader: BufReader<S>, conn: usize, shared: &Shared) {
+    while let Some(mut req) = read_request(&mut reader, conn) {
+        req.sni = reader.get_ref().sni();
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
@@ -300,12 +356,12 @@ fn serve(stream: TcpStream, conn: usize, shared: &Shared) {
         if !reply.delay.is_zero() {
             sleep_unless_stopped(reply.delay, shared);
         }
-        match write_reply(&mut writer, &reply, is_head, shared) {
+        match write_reply(reader.get_mut(), &reply, is_head, shared) {
             Ok(true) if !reply.close && !wants_close => {}
             _ => break,
         }
     }
-    let _ = writer.shutdown(Shutdown::Both);
+    reader.get_mut().close();
 }
 
 fn sleep_unless_stopped(total: Duration, shared: &Shared) {
@@ -316,7 +372,7 @@ fn sleep_unless_stopped(total: Duration, shared: &Shared) {
 }
 
 /// Writes the reply; `Ok(false)` when the connection must close afterwards.
-fn write_reply(w: &mut TcpStream, reply: &Reply, is_head: bool, shared: &Shared) -> std::io::Result<bool> {
+fn write_reply(w: &mut impl Write, reply: &Reply, is_head: bool, shared: &Shared) -> std::io::Result<bool> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (n, v) in &reply.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
@@ -367,7 +423,7 @@ fn write_reply(w: &mut TcpStream, reply: &Reply, is_head: bool, shared: &Shared)
 }
 
 /// Reads one request; `None` at end of stream, on a timeout or on garbage.
-fn read_request(r: &mut BufReader<TcpStream>, conn: usize) -> Option<Recorded> {
+fn read_request(r: &mut BufReader<impl Read>, conn: usize) -> Option<Recorded> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;
@@ -412,7 +468,7 @@ fn read_request(r: &mut BufReader<TcpStream>, conn: usize) -> Option<Recorded> {
         body.resize(len, 0);
         r.read_exact(&mut body).ok()?;
     }
-    Some(Recorded { method, target, headers, body, chunked, conn })
+    Some(Recorded { method, target, headers, body, chunked, conn, sni: None })
 }
 
 fn reason(status: u16) -> &'static str {

@@ -157,3 +157,47 @@ pub fn handshake(port: u16, config: Arc<ClientConfig>, sni: &str) -> Result<TlsS
 pub fn https(port: u16, config: Arc<ClientConfig>, sni: &str) -> Result<ClientConn, String> {
     handshake(port, config, sni).map(|s| ClientConn::over(Box::new(s)))
 }
+
+/// A rustls server config for a TLS backend (`Backend::tls`): `leaf`, speaking `versions`; with `client_ca_pem`, a
+/// client certificate issued by that CA is required.
+pub fn server_config(leaf: &Leaf, versions: Versions, client_ca_pem: Option<&str>) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match versions {
+        Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        Versions::Only12 => &[&rustls::version::TLS12],
+        Versions::Only13 => &[&rustls::version::TLS13],
+    };
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .expect("versions");
+    let builder = match client_ca_pem {
+        Some(ca) => {
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                roots.add(cert.expect("CA PEM")).expect("add the CA");
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("client verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let chain = CertificateDer::pem_slice_iter(leaf.cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>().expect("PEM");
+    let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes()).expect("leaf key");
+    Arc::new(builder.with_single_cert(chain, key).expect("server certificate"))
+}
+
+/// A self-signed certificate for `names` that says `CA:TRUE`, as `openssl req -x509` (and `scripts/dev-cert.sh`)
+/// make them.
+pub fn self_signed(names: &[&str]) -> Leaf {
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let mut params = CertificateParams::new(names.clone()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, names[0].as_str());
+    params.distinguished_name = dn;
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-sign");
+    Leaf { cert_pem: cert.pem(), key_pem: key.serialize_pem() }
+}
