@@ -188,7 +188,8 @@ async fn serve_requests(conn: &mut ClientConn, peer: SocketAddr, worker: &Rc<Wor
             // The handler's state (the endpoint pipe, its backend calls) lives on the heap for the request's
             // duration only: inline, it would make every connection's task ~4 KB larger for its whole life, idle
             // keep-alive connections included. One allocation per request buys a third of the memory per connection.
-            let dispatch = super::dispatch::dispatch(worker, &head, &mut body, peer, &mut conn.out, close, started, tls);
+            let dispatch =
+                super::dispatch::dispatch(worker, &head, &mut body, peer, &mut conn.out, close, started, tls);
             let reply = Box::pin(dispatch).await;
             // A body the handler could not read to its end (too large, broken, cut) leaves the connection unusable.
             let body_done = body.is_done();
