@@ -69,7 +69,9 @@ impl Conn {
     }
 
     fn new(stream: Stream) -> Conn {
-        Conn { stream, buf: BytesMut::with_capacity(16 * 1024), reused: false }
+        // Small first: with thousands of backend connections open (10,000 clients), 16 KB each cost 100 MB of peak
+        // RSS; a large body grows the buffer 16 KB at a time (`fill`).
+        Conn { stream, buf: BytesMut::with_capacity(4 * 1024), reused: false }
     }
 
     async fn dial(addr: std::net::SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
