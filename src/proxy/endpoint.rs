@@ -220,8 +220,11 @@ impl Endpoint {
                 }
             }
             DataPath::Tree => {
+                // Boxed: the fan-out's state is the largest of the three paths, and the boxed handler state of every
+                // request (`server::conn`) would otherwise be sized for it, fast path included.
                 let collect = self.collect(worker, incoming, body, stream.as_deref_mut());
-                monoio::time::timeout(self.config.timeout, collect).await.unwrap_or_else(|_| Outcome::deadline())
+                let call = Box::pin(monoio::time::timeout(self.config.timeout, collect));
+                call.await.unwrap_or_else(|_| Outcome::deadline())
             }
         };
         if client_body_failed(stream.as_deref(), out, start) {

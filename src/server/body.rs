@@ -39,7 +39,9 @@ pub async fn fill<S: AsyncReadRent>(
     let owned = std::mem::take(buf);
     let len = owned.len();
     let (res, owned) = match deadline {
-        Some(d) => match monoio::time::timeout_at(d.into(), stream.read(owned.slice_mut(len..))).await {
+        // The timer (640 bytes in monoio) is boxed: inline, every connection's task would carry it for its whole
+        // life, timeouts configured or not.
+        Some(d) => match Box::pin(monoio::time::timeout_at(d.into(), stream.read(owned.slice_mut(len..)))).await {
             Ok(r) => r,
             Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "client read timeout")),
         },
