@@ -4,11 +4,14 @@
 //!
 //! ```text
 //! server::worker (one monoio runtime per core, own SO_REUSEPORT listener)
-//!   → server::conn (HTTP/1.1 keep-alive loop, server::h1 parse/write)
+//!   → server::tls (TLS handshake, when the listener is HTTPS) → server::stream (plain or TLS bytes)
+//!   → server::conn (HTTP/1.1 keep-alive loop, server::h1 parse/write) or server::h2 (HTTP/2 streams, translated
+//!     to the same HTTP/1.1 form)
 //!   → security (CORS, global IP filter; then security/http and the bot detector as router middlewares)
 //!   → router (match, 404/405/redirects, built-in endpoints)
 //!   → proxy::endpoint (X-Krakend headers, timeout, status rules; concurrent, sequential or static pipes)
-//!   → proxy::backend_call × N (backend: url_pattern → host → cache → pool → client; encoding: decode)
+//!   → proxy::backend_call × N (backend: url_pattern → host → cache → pool → client, TLS to https hosts;
+//!     encoding: decode)
 //!   → merge (target/allow/deny/mapping/group, flatmap, the shallow merge)
 //!   → proxy::render (KrakenD's JSON wire form, XML, YAML, string) → back up the same path
 //! ```
