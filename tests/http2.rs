@@ -63,14 +63,18 @@ fn gateway_config(extra_root: &str) -> String {
             {{"endpoint":"/upload","method":"POST","output_encoding":"no-op",
               "backend":[{{"encoding":"no-op","host":["{{{{b}}}}"],"url_pattern":"/upload"}}]}},
             {{"endpoint":"/big","output_encoding":"no-op",
-              "backend":[{{"encoding":"no-op","host":["{{{{b}}}}"],"url_pattern":"/big"}}]}}
+              "backend":[{{"encoding":"no-op","host":["{{{{b}}}}"],"url_pattern":"/big"}}]}},
+            {{"endpoint":"/many","output_encoding":"no-op",
+              "backend":[{{"encoding":"no-op","host":["{{{{b}}}}"],"url_pattern":"/many"}}]}}
         ]}}"#
     )
 }
 
 fn backend() -> support::RunningBackend {
     let big: Vec<u8> = (0..1_500_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let many = (0..100).fold(Reply::status(200).body(b"many"), |r, i| r.header(&format!("X-H{i}"), "v"));
     Backend::new()
+        .route("/many", many)
         .route("/u/7", Reply::json(200, r#"{"id":7,"name":"ada"}"#))
         .route("/upload", Reply::status(201).header("Content-Type", "text/plain").body(b"stored"))
         .route(
@@ -103,6 +107,11 @@ fn h2_over_tls_with_alpn() {
     let seen = curl(&[&ca[..], &[&format!("{base}/big")]].concat());
     assert_eq!((seen.version.as_str(), seen.status, seen.body.len()), ("2", 200, 1_500_000));
     assert!(seen.body.iter().enumerate().all(|(i, &c)| c == b'a' + (i % 26) as u8));
+
+    // A `no-op` answer with a hundred backend headers keeps them all.
+    let seen = curl(&[&ca[..], &[&format!("{base}/many")]].concat());
+    assert_eq!((seen.version.as_str(), seen.status, seen.body.as_slice()), ("2", 200, &b"many"[..]));
+    assert_eq!(seen.headers.matches("x-h").count(), 100, "{}", seen.headers);
 
     // Router answers keep their status and headers.
     let seen = curl(&[&ca[..], &[&format!("{base}/nowhere")]].concat());

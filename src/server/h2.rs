@@ -25,7 +25,7 @@ use super::body::RequestBody;
 use super::h1::parse_request;
 use super::noop_body::NoopBody;
 use super::worker::Worker;
-use crate::limits::MAX_REQUEST_BODY;
+use crate::limits::{MAX_REQUEST_BODY, MAX_RESPONSE_HEADERS};
 use crate::telemetry::logging;
 
 /// The client preface that starts an h2c connection with prior knowledge.
@@ -203,7 +203,8 @@ async fn send_http1_answer(
     respond: &mut SendResponse<Bytes>,
     worker: &Worker,
 ) -> Result<(), h2::Error> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
+    // A `no-op` answer carries the backend's headers (up to MAX_RESPONSE_HEADERS) plus the gateway's own.
+    let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS + 32];
     let mut parsed = httparse::Response::new(&mut headers);
     let Ok(httparse::Status::Complete(head_len)) = parsed.parse(out) else {
         respond.send_reset(h2::Reason::INTERNAL_ERROR);
