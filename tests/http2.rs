@@ -154,6 +154,15 @@ fn h2c_with_prior_knowledge_when_enabled() {
     let seen = curl(&["--http2-prior-knowledge", &url]);
     assert_eq!((seen.version.as_str(), seen.status), ("2", 200), "{seen:?}");
     assert_eq!(seen.body, br#"{"id":7,"name":"ada"}"#);
+    // More header fields than the gateway takes: 431, as over HTTP/1.1.
+    let many: Vec<String> = (0..120).map(|i| format!("X-H{i}: v")).collect();
+    let mut args: Vec<&str> = vec!["--http2-prior-knowledge"];
+    for h in &many {
+        args.extend(["-H", h.as_str()]);
+    }
+    args.push(&url);
+    let seen = curl(&args);
+    assert_eq!((seen.version.as_str(), seen.status), ("2", 431), "{seen:?}");
     // HTTP/1.1 goes on working on the same listener.
     let seen = curl(&["--http1.1", &url]);
     assert_eq!((seen.version.as_str(), seen.status), ("1.1", 200));

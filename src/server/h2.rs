@@ -22,7 +22,7 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
 use super::body::RequestBody;
-use super::h1::parse_request;
+use super::h1::{parse_request, ParseError};
 use super::noop_body::NoopBody;
 use super::worker::Worker;
 use crate::limits::{MAX_REQUEST_BODY, MAX_RESPONSE_HEADERS};
@@ -144,6 +144,8 @@ async fn handle(
     raw.unsplit(body);
     let head = match parse_request(&raw, usize::MAX) {
         Ok(Some((len, parsed))) => parsed.finish(raw.split_to(len).freeze()),
+        // More header fields than the HTTP/1.1 parser takes: the same 431 an HTTP/1.1 client gets.
+        Err(ParseError::HeadTooLarge) => return plain(&mut respond, 431, "431 Request Header Fields Too Large"),
         _ => return plain(&mut respond, 400, "400 Bad Request"),
     };
     let mut body = RequestBody::buffered(&mut raw, &head);
