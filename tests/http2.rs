@@ -100,6 +100,30 @@ fn h2_over_tls_with_alpn() {
     assert!(seen.headers.contains("x-krakend-completed: true"), "{}", seen.headers);
     assert!(seen.headers.contains("content-type: application/json; charset=utf-8"), "{}", seen.headers);
 
+    // A body of unknown length (curl -T from stdin: no content-length, DATA frames to the end of the stream) is
+    // streamed to the single backend, and read whole where the handler needs it (/__echo/).
+    let upload: Vec<u8> = (0..300_000u32).map(|i| b'0' + (i % 10) as u8).collect();
+    let file = t.dir.write("upload.bin", std::str::from_utf8(&upload).unwrap());
+    let stdin = std::fs::File::open(&file).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10", "--cacert", &t.ca_file, "--http2", "-X", "POST", "-T", "-"])
+        .args(["-w", "\n%{http_version} %{http_code}", &format!("{base}/upload")])
+        .stdin(stdin)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("stored\n2 201"), "{out:?}");
+    assert_eq!(b.requests().last().map(|r| r.body.len()), Some(upload.len()));
+    assert!(b.requests().last().is_some_and(|r| r.body == upload));
+    let stdin = std::fs::File::open(&file).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10", "--cacert", &t.ca_file, "--http2", "-X", "POST", "-T", "-"])
+        .arg(format!("{base}/__echo/up"))
+        .stdin(stdin)
+        .output()
+        .unwrap();
+    let echo: serde_json::Value = serde_json::from_slice(&out.stdout).expect("echo JSON");
+    assert_eq!(echo["req_body"].as_str().map(str::len), Some(upload.len()));
+
     // A request body goes to the backend; a streamed `no-op` body of 1.5 MB comes back whole through flow control.
     let seen = curl(&[&ca[..], &["-X", "POST", "--data-binary", "payload!", &format!("{base}/upload")]].concat());
     assert_eq!((seen.version.as_str(), seen.status, seen.body.as_slice()), ("2", 201, &b"stored"[..]));

@@ -51,10 +51,42 @@ pub async fn fill<S: AsyncReadRent>(
     res
 }
 
-/// The client connection as a [`ReadSource`] for the shared body decoder; without a stream (HTTP/2, whose
-/// streams hand over their whole body) the buffer is all there is.
+/// Reads the next DATA frame of an HTTP/2 stream into `buf` (giving its window back), giving up at `deadline`;
+/// `Ok(0)` is the end of the stream.
+async fn fill_h2(recv: &mut h2::RecvStream, buf: &mut BytesMut, deadline: Option<Instant>) -> io::Result<usize> {
+    loop {
+        let next = match deadline {
+            Some(d) => monoio::time::timeout_at(d.into(), recv.data())
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client read timeout"))?,
+            None => recv.data().await,
+        };
+        match next {
+            None => return Ok(0),
+            Some(Ok(chunk)) => {
+                let _ = recv.flow_control().release_capacity(chunk.len());
+                // An empty DATA frame is not the end of the stream.
+                if !chunk.is_empty() {
+                    buf.extend_from_slice(&chunk);
+                    return Ok(chunk.len());
+                }
+            }
+            Some(Err(e)) => return Err(io::Error::new(io::ErrorKind::ConnectionAborted, e)),
+        }
+    }
+}
+
+/// Where a request body comes from.
+enum Wire<'c> {
+    /// The HTTP/1.1 connection, after what is already in the buffer.
+    Conn(&'c mut ClientStream),
+    /// An HTTP/2 stream's DATA frames.
+    H2(&'c mut h2::RecvStream),
+}
+
+/// The client side as a [`ReadSource`] for the shared body decoder.
 struct ClientSource<'c> {
-    stream: Option<&'c mut ClientStream>,
+    wire: Wire<'c>,
     buf: &'c mut BytesMut,
     deadline: Option<Instant>,
 }
@@ -64,9 +96,10 @@ impl ReadSource for ClientSource<'_> {
         self.buf
     }
     async fn fill(&mut self) -> io::Result<usize> {
-        match self.stream.as_deref_mut() {
-            Some(stream) => fill(stream, self.buf, self.deadline).await,
-            None => Ok(0),
+        match &mut self.wire {
+            Wire::Conn(stream) => fill(*stream, self.buf, self.deadline).await,
+            // Boxed: HTTP/2 only, and its future would otherwise widen every request's handler state.
+            Wire::H2(recv) => Box::pin(fill_h2(recv, self.buf, self.deadline)).await,
         }
     }
 }
@@ -89,17 +122,25 @@ impl<'c> RequestBody<'c> {
         head: &RequestHead,
         deadline: Option<Instant>,
     ) -> Self {
-        RequestBody::from_source(ClientSource { stream: Some(stream), buf, deadline }, head)
+        RequestBody::from_source(ClientSource { wire: Wire::Conn(stream), buf, deadline }, head, Framing::Chunked)
     }
 
-    /// A body that is all in `buf` already.
-    pub fn buffered(buf: &'c mut BytesMut, head: &RequestHead) -> Self {
-        RequestBody::from_source(ClientSource { stream: None, buf, deadline: None }, head)
+    /// The body of an HTTP/2 stream, read from its DATA frames as the handler asks for it. Its head (written by
+    /// `server::h2`) says `content-length` when the client gave one, else `transfer-encoding: chunked` when a body
+    /// follows: the frames then carry the bytes as they are, up to the end of the stream.
+    pub fn h2(
+        recv: &'c mut h2::RecvStream,
+        buf: &'c mut BytesMut,
+        head: &RequestHead,
+        deadline: Option<Instant>,
+    ) -> Self {
+        RequestBody::from_source(ClientSource { wire: Wire::H2(recv), buf, deadline }, head, Framing::UntilClose)
     }
 
-    fn from_source(source: ClientSource<'c>, head: &RequestHead) -> Self {
+    /// `unknown_length` is how a body of unknown length is framed on this wire.
+    fn from_source(source: ClientSource<'c>, head: &RequestHead, unknown_length: Framing) -> Self {
         let framing = match (head.chunked, head.content_length) {
-            (true, _) => Framing::Chunked,
+            (true, _) => unknown_length,
             (false, Some(0)) | (false, None) => Framing::Empty,
             (false, Some(n)) => Framing::Length(n),
         };

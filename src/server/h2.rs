@@ -6,9 +6,9 @@
 //! thread-per-core design (monoio-http's own h2 would pull in rustls 0.21 next to 0.23).
 //!
 //! A stream is translated into the HTTP/1.1 form the rest of the gateway speaks: its head becomes a request head
-//! for the same parser, its body is read whole (bounded like any in-memory body), and the HTTP/1.1 answer the
-//! dispatcher writes is read back into HEADERS and DATA frames. HTTP/1.1 stays the fast path; HTTP/2 pays one
-//! extra parse each way.
+//! for the same parser, its DATA frames are the request body (streamed to a single backend or read whole, as over
+//! HTTP/1.1), and the HTTP/1.1 answer the dispatcher writes is read back into HEADERS and DATA frames. HTTP/1.1
+//! stays the fast path; HTTP/2 pays one extra parse each way.
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -25,7 +25,7 @@ use super::body::RequestBody;
 use super::h1::{parse_request, ParseError};
 use super::noop_body::NoopBody;
 use super::worker::Worker;
-use crate::limits::{MAX_REQUEST_BODY, MAX_RESPONSE_HEADERS};
+use crate::limits::MAX_RESPONSE_HEADERS;
 use crate::telemetry::logging;
 
 /// The client preface that starts an h2c connection with prior knowledge.
@@ -113,42 +113,15 @@ async fn handle(
     let (parts, mut recv) = req.into_parts();
     let deadline = worker.config.server.read.map(|d| started + d);
     let mut raw = BytesMut::with_capacity(512);
-    head_as_http1(&parts, &mut raw);
-    let head_len = raw.len();
-    loop {
-        let next = match deadline {
-            Some(d) => match monoio::time::timeout_at(d.into(), recv.data()).await {
-                Ok(n) => n,
-                Err(_) => return respond.send_reset(h2::Reason::CANCEL),
-            },
-            None => recv.data().await,
-        };
-        match next {
-            None => break,
-            Some(Ok(chunk)) => {
-                let _ = recv.flow_control().release_capacity(chunk.len());
-                if raw.len() - head_len + chunk.len() > MAX_REQUEST_BODY {
-                    return plain(&mut respond, 413, "413 Request Entity Too Large");
-                }
-                raw.extend_from_slice(&chunk);
-            }
-            Some(Err(_)) => return,
-        }
-    }
-    // The body length goes into the head now that it is known.
-    let body = raw.split_off(head_len);
-    if !body.is_empty() {
-        raw.truncate(head_len - 2);
-        raw.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
-    }
-    raw.unsplit(body);
+    head_as_http1(&parts, !recv.is_end_stream(), &mut raw);
     let head = match parse_request(&raw, usize::MAX) {
         Ok(Some((len, parsed))) => parsed.finish(raw.split_to(len).freeze()),
         // More header fields than the HTTP/1.1 parser takes: the same 431 an HTTP/1.1 client gets.
         Err(ParseError::HeadTooLarge) => return plain(&mut respond, 431, "431 Request Header Fields Too Large"),
         _ => return plain(&mut respond, 400, "400 Bad Request"),
     };
-    let mut body = RequestBody::buffered(&mut raw, &head);
+    let mut buf = BytesMut::new();
+    let mut body = RequestBody::h2(&mut recv, &mut buf, &head, deadline);
     let mut out = Vec::with_capacity(1024);
     worker.in_flight.set(worker.in_flight.get() + 1);
     let reply = super::dispatch::dispatch(worker, &head, &mut body, peer, &mut out, false, started, tls).await;
@@ -158,8 +131,10 @@ async fn handle(
 }
 
 /// Writes the request head in HTTP/1.1 form: `:authority` becomes `Host`, cookies split across fields are joined
-/// with `; ` (as Go's http2 server does), and framing headers are dropped (the body length is added once known).
-fn head_as_http1(parts: &http::request::Parts, out: &mut BytesMut) {
+/// with `; ` (as Go's http2 server does), connection headers are dropped, and a body of unknown length (no
+/// `content-length`, more frames to come) is marked `transfer-encoding: chunked`, as an HTTP/1.1 upload of unknown
+/// length would be ([`RequestBody::h2`] reads it from the frames).
+fn head_as_http1(parts: &http::request::Parts, body_follows: bool, out: &mut BytesMut) {
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     out.extend_from_slice(parts.method.as_str().as_bytes());
     out.extend_from_slice(b" ");
@@ -178,7 +153,7 @@ fn head_as_http1(parts: &http::request::Parts, out: &mut BytesMut) {
     let mut cookies: Vec<&[u8]> = Vec::new();
     for (name, value) in &parts.headers {
         match name.as_str() {
-            "host" | "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "upgrade" => continue,
+            "host" | "transfer-encoding" | "connection" | "keep-alive" | "upgrade" => continue,
             "cookie" => cookies.push(value.as_bytes()),
             n => {
                 out.extend_from_slice(n.as_bytes());
@@ -192,6 +167,9 @@ fn head_as_http1(parts: &http::request::Parts, out: &mut BytesMut) {
         out.extend_from_slice(b"cookie: ");
         out.extend_from_slice(&cookies.join(&b"; "[..]));
         out.extend_from_slice(b"\r\n");
+    }
+    if body_follows && !parts.headers.contains_key(http::header::CONTENT_LENGTH) {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
     out.extend_from_slice(b"\r\n");
 }
