@@ -222,9 +222,8 @@ impl Endpoint {
             DataPath::Tree => {
                 // Boxed: the fan-out's state is the largest of the three paths, and the boxed handler state of every
                 // request (`server::conn`) would otherwise be sized for it, fast path included.
-                let collect = self.collect(worker, incoming, body, stream.as_deref_mut());
-                let call = Box::pin(monoio::time::timeout(self.config.timeout, collect));
-                call.await.unwrap_or_else(|_| Outcome::deadline())
+                let collect = Box::pin(self.collect(worker, incoming, body, stream.as_deref_mut()));
+                monoio::time::timeout(self.config.timeout, collect).await.unwrap_or_else(|_| Outcome::deadline())
             }
         };
         if client_body_failed(stream.as_deref(), out, start) {
@@ -319,7 +318,9 @@ impl Endpoint {
         let [only] = self.backends.as_slice() else {
             return Some(Outcome { data: None, complete: false, failures: Vec::new() });
         };
-        let call = only.answer_with(&worker.client, incoming, &[], body, stream);
+        // Pinned where it is and timed through a reference: `timeout(d, call)` would move the call's whole state
+        // (kilobytes) into the timer future, and that again into this one.
+        let call = std::pin::pin!(only.answer_with(&worker.client, incoming, &[], body, stream));
         let fetched = match monoio::time::timeout(self.config.timeout, call).await {
             Err(_) => return Some(Outcome::deadline()),
             Ok(Ok(Answer::Body(bytes))) => {
@@ -359,7 +360,7 @@ impl Endpoint {
         let mut outcome = Outcome { data: None, complete: true, failures: Vec::new() };
         for (i, backend) in self.backends.iter().enumerate() {
             let values = sequence.values(i, &parts);
-            let call = backend.fetch_with(&worker.client, incoming, &values, body.clone());
+            let call = std::pin::pin!(backend.fetch_with(&worker.client, incoming, &values, body.clone()));
             let result = match monoio::time::timeout_at(deadline.into(), call).await {
                 Ok(r) => r,
                 Err(_) => Err(Failure::deadline()),
@@ -444,12 +445,9 @@ impl Endpoint {
         let result = match stage.balancer.pick() {
             None => Err("no hosts available".to_owned()),
             Some(target) => {
-                match monoio::time::timeout(
-                    self.config.timeout,
-                    worker.client.call_streaming(target, &outgoing, stream),
-                )
-                .await
-                {
+                // Pinned in place, as in `transcode`.
+                let call = std::pin::pin!(worker.client.call_streaming(target, &outgoing, stream));
+                match monoio::time::timeout(self.config.timeout, call).await {
                     Ok(Ok(s)) => Ok(s),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("context deadline exceeded".to_owned()),
