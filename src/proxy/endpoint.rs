@@ -273,8 +273,10 @@ impl Endpoint {
             return self.collect_sequential(sequence, worker, incoming, body).await;
         }
         let deadline = Instant::now() + self.config.timeout * MERGE_TIMEOUT_PCT / 100;
+        // Each call boxed once: FuturesUnordered would otherwise move every call's whole state (kilobytes) through
+        // the iterator, its task allocation and its queue, ~6k instructions of memcpy per 3-backend request.
         let mut pending: FuturesUnordered<_> =
-            self.backends.iter().map(|b| b.fetch(&worker.client, incoming, body.clone())).collect();
+            self.backends.iter().map(|b| Box::pin(b.fetch(&worker.client, incoming, body.clone()))).collect();
         let mut outcome = Outcome { data: None, complete: true, failures: Vec::new() };
         loop {
             let next = match monoio::time::timeout_at(deadline.into(), pending.next()).await {
