@@ -200,18 +200,8 @@ impl BackendStage {
         self.fetched(self.answer_with(client, incoming, &[], Bytes::new(), Some(body)).await?)
     }
 
-    /// One call, up to its body: request, status rule, `return_error_details`; nothing decoded.
-    pub async fn answer(
-        &self,
-        client: &Client,
-        incoming: Incoming<'_>,
-        dynamic: &[DynamicValue<'_>],
-        body: Bytes,
-    ) -> Result<Answer, Failure> {
-        self.answer_with(client, incoming, dynamic, body, None::<&mut NoBody>).await
-    }
-
-    /// [`BackendStage::answer`], with the request body streamed from `stream` when given.
+    /// One call, up to its body: request, status rule, `return_error_details`; nothing decoded. The request body is
+    /// `body`, or streamed from `stream` when given.
     pub async fn answer_with<B: BodySource>(
         &self,
         client: &Client,
