@@ -138,8 +138,8 @@ pub fn run_worker(
         worker.log.flush();
     };
     if uring {
-        match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().with_entries(URING_ENTRIES).enable_timer().build()
-        {
+        // Cooperative task running first (Linux 5.19+), the plain ring where the kernel refuses that flag.
+        match uring_runtime(true).or_else(|_| uring_runtime(false)) {
             Ok(mut rt) => return rt.block_on(serve),
             Err(e) => logging::warn(&format!("worker {index}: io_uring unavailable ({e}), using the legacy driver")),
         }
@@ -148,6 +148,24 @@ pub fn run_worker(
         Ok(mut rt) => rt.block_on(serve),
         Err(e) => logging::error(&format!("worker {index}: cannot start a runtime: {e}")),
     }
+}
+
+/// A monoio runtime on an io_uring of `URING_ENTRIES`. With `coop_taskrun`, the kernel does not interrupt the
+/// worker when a completion is ready (`IORING_SETUP_COOP_TASKRUN`): completions are run when the worker next
+/// enters the kernel, which it does once per loop to submit and wait anyway. A worker is the ring's only user,
+/// so nothing waits longer for it; measured on the proxy loop, 5–8 % less CPU per request (`docs/profiling.md`).
+fn uring_runtime(
+    coop_taskrun: bool,
+) -> std::io::Result<monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>> {
+    let mut ring = io_uring::IoUring::builder();
+    if coop_taskrun {
+        ring.setup_coop_taskrun();
+    }
+    monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+        .with_entries(URING_ENTRIES)
+        .uring_builder(ring)
+        .enable_timer()
+        .build()
 }
 
 /// The CPUs this thread may run on (inherited from the process: `taskset`, cgroups' cpusets), read from
