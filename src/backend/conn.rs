@@ -275,7 +275,11 @@ impl ResponseHead {
 
     /// First value of a header (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        // Compared as bytes: a lookup runs several times per response, and the names need no UTF-8 check for it.
+        self.headers
+            .iter()
+            .find(|(n, _)| self.bytes[n.start as usize..n.end as usize].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| &self.bytes[v.start as usize..v.end as usize])
     }
 
     /// Every header line, in order.

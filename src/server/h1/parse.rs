@@ -67,7 +67,8 @@ impl RequestHead {
 
     /// First value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        let found = self.headers.iter().find(|h| self.bytes[range(&h.name)].eq_ignore_ascii_case(name.as_bytes()));
+        found.map(|h| &self.bytes[range(&h.value)])
     }
 
     /// First value of a header as text, when it is valid UTF-8.
@@ -82,7 +83,11 @@ impl RequestHead {
 
     /// Every value of one header, in order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        // Compared as bytes: lookups run several times per request, and the names need no UTF-8 check for it.
+        self.headers
+            .iter()
+            .filter(move |h| self.bytes[range(&h.name)].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|h| &self.bytes[range(&h.value)])
     }
 
     fn str_at(&self, r: &Range<u32>) -> &str {
