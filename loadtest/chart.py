@@ -14,7 +14,11 @@ import statistics
 import sys
 from xml.sax.saxutils import escape
 
-COLORS = {"ringway": "#d9480f", "nginx": "#2b8a3e", "haproxy": "#1971c2", "direct": "#868e96", "ringway-b": "#f08c00"}
+COLORS = {"ringway": "#d9480f", "nginx": "#2b8a3e", "haproxy": "#1971c2", "direct": "#868e96", "ringway-b": "#f08c00",
+          "bare": "#7048e8"}
+# Legend names where the system's name alone says too little. "bare" is the floor reference, examples/bare_proxy.rs:
+# a monoio proxy without KrakenD semantics, measured in a, b and f only (n/a bars elsewhere).
+LEGEND = {"nginx": "nginx (+njs in c)", "bare": "bare monoio proxy (floor)"}
 PANEL_W, PANEL_H, COLS = 270, 250, 4
 TOP = 90
 
@@ -61,7 +65,7 @@ def main():
     x = 10
     for s in systems:
         svg.append(f'<rect x="{x}" y="52" width="12" height="12" fill="{COLORS.get(s, "#495057")}"/>')
-        label = s + (" (+njs in c)" if s == "nginx" else "")
+        label = LEGEND.get(s, s)
         svg.append(f'<text x="{x + 16}" y="62">{escape(label)}</text>')
         x += 30 + 7 * len(label)
     svg.append(f'<text x="{x + 10}" y="62" fill="#555">under each bar: ratio to nginx; p99 latency</text>')

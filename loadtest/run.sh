@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ringway load test: Ringway vs nginx (nginx + njs for aggregation) vs haproxy in front of the same nginx
-# backend, each pinned to the same core, driven by wrk from another core. See loadtest/README.md.
+# backend, each pinned to the same core, driven by wrk from another core, with a bare monoio proxy (examples/
+# bare_proxy.rs, no KrakenD semantics) as the floor of Ringway's stack in a, b and f. See loadtest/README.md.
 #
 #   loadtest/run.sh                       # DURATION=10 s per run, all scenarios (a b c d f g e h)
 #   loadtest/run.sh --quick               # 3 s runs (smoke test)
@@ -21,7 +22,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -33,7 +34,7 @@ WRK_THREADS=${WRK_THREADS:-1}
 SCENARIOS=${SCENARIOS:-"a b c d f g e h"}   # e after a-g: the memory 10,000 connections leave behind shows in later peak RSS
                                  # (h = h h-hs runs in a process of its own, the TLS listener, after the others)
 ROUNDS=${ROUNDS:-1}              # >1: every system runs again in turn; the table shows medians over the rounds
-SYSTEMS=${SYSTEMS:-"ringway nginx haproxy"}   # order of the runs; nginx is the ratio baseline; also: direct, ringway-b
+SYSTEMS=${SYSTEMS:-"ringway nginx haproxy bare"}   # order of the runs; nginx is the ratio baseline; also: direct, ringway-b
 WRK_CPU=${WRK_CPU:-0}            # core for wrk
 PROXY_CPU=${PROXY_CPU:-1}        # core for the system under test
 BACKEND_CPU=${BACKEND_CPU:-$PROXY_CPU}   # core for the backend nginx (shares the proxy's core by default)
@@ -47,6 +48,11 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 RINGWAY_BIN=${RINGWAY_BIN:-$TARGET_DIR/release/ringway}
 RINGWAY_B_BIN=${RINGWAY_B_BIN:-}  # system "ringway-b": a second Ringway binary (say, a build of main) for an A/B
 RINGWAY_B_PORT=${RINGWAY_B_PORT:-9183}
+# System "bare": the floor reference, a bare monoio reverse proxy without KrakenD semantics (examples/bare_proxy.rs),
+# built with Ringway. It proxies plain GETs only, so it runs the scenarios that are plain proxying for Ringway too.
+BARE_PORT=${BARE_PORT:-9184}
+BARE_BIN=${BARE_BIN:-$TARGET_DIR/release/examples/bare_proxy}
+BARE_SCENARIOS=${BARE_SCENARIOS:-"a b f"}
 # Scenario h: the TLS listeners (a second process of each system, on its own port).
 RINGWAY_TLS_PORT=${RINGWAY_TLS_PORT:-9190}
 NGINX_TLS_PORT=${NGINX_TLS_PORT:-9191}
@@ -291,13 +297,23 @@ json.dump(c, open(sys.argv[3], "w"), indent=2)' "$RINGWAY_CONFIG" "$TLS_BLOCK" "
 fi
 
 # ---- build ------------------------------------------------------------------------------------------
-if [[ " $SYSTEMS " == *" ringway "* ]]; then
+BUILD_TARGETS=()
+[[ " $SYSTEMS " == *" ringway "* ]] && BUILD_TARGETS+=(--bin ringway)
+[[ " $SYSTEMS " == *" bare "* ]] && BUILD_TARGETS+=(--example bare_proxy)
+if ((${#BUILD_TARGETS[@]})); then
     if [[ $SKIP_BUILD == 1 ]]; then
-        log "SKIP_BUILD=1: using $RINGWAY_BIN"
+        log "SKIP_BUILD=1: using $RINGWAY_BIN$([[ " $SYSTEMS " == *" bare "* ]] && echo " and $BARE_BIN")"
     else
-        log "building Ringway: cargo build --release (target dir $TARGET_DIR)"
-        (cd "$ROOT" && cargo build --release --bin ringway)
+        log "building: cargo build --release ${BUILD_TARGETS[*]} (target dir $TARGET_DIR)"
+        (cd "$ROOT" && cargo build --release "${BUILD_TARGETS[@]}")
     fi
+fi
+if [[ " $SYSTEMS " == *" bare "* && ! -x $BARE_BIN ]]; then
+    # The floor reference only adds a comparison: a missing binary (SKIP_BUILD=1) drops it rather than the run.
+    log "no bare proxy at $BARE_BIN (cargo build --release --example bare_proxy): skipping system bare"
+    SYSTEMS=${SYSTEMS//bare/}
+fi
+if [[ " $SYSTEMS " == *" ringway "* ]]; then
     [[ -x $RINGWAY_BIN ]] || die "no Ringway binary at $RINGWAY_BIN"
     "$RINGWAY_BIN" check -c "$RINGWAY_CONFIG" >"$RUNDIR/ringway-check.out" 2>&1 ||
         { cat "$RUNDIR/ringway-check.out" >&2; die "ringway check rejected loadtest/configs/ringway.json"; }
@@ -549,14 +565,25 @@ check_agg() {
 }
 AGG_SAME=unchecked
 
+# takes_part SYSTEM SCENARIO: whether SYSTEM can run SCENARIO; where not, its row is "n/a" (na_reason says why).
+takes_part() {
+    case $1 in
+        haproxy) [[ $2 != c ]] ;;
+        bare) [[ " $BARE_SCENARIOS " == *" $2 "* ]] ;;
+        *) return 0 ;;
+    esac
+}
+na_reason() {
+    case $1 in
+        bare) echo "n/a (floor reference: plain proxying only, scenarios ${BARE_SCENARIOS// /, })" ;;
+        *) echo "n/a (cannot aggregate)" ;;
+    esac
+}
+
 run_scenarios() { # SYSTEM PID PORT SCHEME SCENARIO...
     local system=$1 pid=$2 port=$3 scheme=$4 sc
     shift 4
     for sc in "$@"; do
-        if [[ $sc == c && $system == haproxy ]]; then
-            echo "$round,c,/agg,haproxy,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,0,0,0,n/a,NaN,NaN,$CONNECTIONS,max,,NaN" >>"$CSV"
-            continue
-        fi
         if [[ $sc == c && $system == nginx && $HAVE_NJS == 0 ]]; then continue; fi
         measure "$system" "$pid" "$port" "$sc" "$scheme"
         if [[ $sc == c ]]; then check_agg; fi
@@ -620,7 +647,11 @@ start_system() {
         haproxy)
             render "$LT/configs/haproxy.cfg" "$RUNDIR/$SYS_NAME.cfg" "$SYS_PORT" "$mode"
             start "$SYS_NAME" "$SYS_PORT" "$PROXY_CPU" haproxy -db -f "$RUNDIR/$SYS_NAME.cfg" ;;
-        *) die "unknown system '$system' (known: ringway nginx haproxy direct ringway-b)" ;;
+        bare)
+            local map=() p
+            for p in "${!PROXY_MAP[@]}"; do map+=("$p=${PROXY_MAP[$p]}"); done
+            start "$SYS_NAME" "$SYS_PORT" "$PROXY_CPU" "$BARE_BIN" "127.0.0.1:$SYS_PORT" "127.0.0.1:$BACKEND_PORT" "${map[@]}" ;;
+        *) die "unknown system '$system' (known: ringway nginx haproxy bare direct ringway-b)" ;;
     esac
     SYS_PID=$STARTED_PID
 }
@@ -637,6 +668,28 @@ finish_system() { # finish_system NAME PID PORT: report what the system printed,
         tail -n 10 "$RUNDIR/$name.out" | sed 's/^/    /' >&2
     fi
     stop "$pid" "$port"
+}
+
+# run_system SYSTEM plain|tls SCENARIO...: an "n/a" row for each scenario SYSTEM does not take part in; the others
+# measured against that listener of SYSTEM, started before and stopped after them (not started when there are none).
+run_system() {
+    local system=$1 mode=$2 sc todo=() scheme=http
+    shift 2
+    for sc in "$@"; do
+        if takes_part "$system" "$sc"; then
+            todo+=("$sc")
+        else
+            echo "$round,$sc,${SCENARIO_PATH[$sc]},$system,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,0,0,0,n/a,NaN,NaN,$CONNECTIONS,max,,NaN" >>"$CSV"
+        fi
+    done
+    ((${#todo[@]})) || return 0
+    start_system "$system" "$mode"
+    if [[ $mode == tls ]]; then
+        scheme=https
+        tls_info "$system" "$SYS_PORT"
+    fi
+    run_scenarios "$system" "$SYS_PID" "$SYS_PORT" "$scheme" "${todo[@]}"
+    finish_system "$SYS_NAME" "$SYS_PID" "$SYS_PORT"
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -656,17 +709,8 @@ for system in $SYSTEMS; do
         if ((${#TLS_SCENARIOS[@]})) && ((round == 1)); then log "direct: no TLS scenarios (the backend speaks plain HTTP)"; fi
         continue
     fi
-    if ((${#PLAIN_SCENARIOS[@]})); then
-        start_system "$system" plain
-        run_scenarios "$system" "$SYS_PID" "$SYS_PORT" http "${PLAIN_SCENARIOS[@]}"
-        finish_system "$SYS_NAME" "$SYS_PID" "$SYS_PORT"
-    fi
-    if ((${#TLS_SCENARIOS[@]})); then
-        start_system "$system" tls
-        tls_info "$system" "$SYS_PORT"
-        run_scenarios "$system" "$SYS_PID" "$SYS_PORT" https "${TLS_SCENARIOS[@]}"
-        finish_system "$SYS_NAME" "$SYS_PID" "$SYS_PORT"
-    fi
+    if ((${#PLAIN_SCENARIOS[@]})); then run_system "$system" plain "${PLAIN_SCENARIOS[@]}"; fi
+    if ((${#TLS_SCENARIOS[@]})); then run_system "$system" tls "${TLS_SCENARIOS[@]}"; fi
 done
 done
 
@@ -682,6 +726,7 @@ label() {
     case $1/$2 in
         nginx/c) echo "nginx+njs" ;;
         direct/*) echo "direct (no proxy; CPU is the backend's)" ;;
+        bare/*) echo "bare monoio proxy (no KrakenD semantics: the floor of this stack)" ;;
         *) echo "$1" ;;
     esac
 }
@@ -716,7 +761,7 @@ label() {
             status=$(col "$sc" "$sys" 17 | sort -u | paste -sd' ' -)
             [[ $status == *errors* ]] && status=errors
             if [[ $status == n/a ]]; then
-                echo "| $(label "$sys" "$sc") | n/a (cannot aggregate) | | | | | | | | | | | | | n/a |"
+                echo "| $(label "$sys" "$sc") | $(na_reason "$sys") | | | | | | | | | | | | | n/a |"
                 continue
             fi
             rps=$(col "$sc" "$sys" 5 | median)
@@ -742,6 +787,15 @@ label() {
                         "$(num %.2f "$(col "$sc" "$sys" 8 "fixed$pct" | median)")" "$(col "$sc" "$sys" 9 "fixed$pct" | awk '{ t += $1 } END { print t }')"
                 done
             done
+        fi
+        # How close Ringway comes to the floor of its stack: the bare proxy does only what every proxy must.
+        rb=$(col "$sc" bare 5 | median) rr=$(col "$sc" ringway 5 | median)
+        if [[ $rb != NaN && $rr != NaN ]]; then
+            echo
+            printf 'Ringway vs bare monoio proxy: %s rps, CPU per request %s.\n' \
+                "$(awk -v a="$rr" -v b="$rb" 'BEGIN { if (b + 0 > 0) printf "%.2f×", a / b; else print "n/a" }')" \
+                "$(awk -v a="$(col "$sc" ringway 11 | median)" -v b="$(col "$sc" bare 11 | median)" \
+                    'BEGIN { if (a != "NaN" && b != "NaN" && b + 0 > 0) printf "%.2f×", a / b; else print "n/a" }')"
         fi
         if [[ $sc == c ]]; then
             rc=$(col c ringway 5 | median) ra=$(col a ringway 5 | median) nc=$(col c nginx 5 | median)
@@ -793,9 +847,10 @@ label() {
     echo "  \"machine\": {\"cores\": $(nproc), \"cpu\": \"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\", \"kernel\": \"$(uname -r)\", \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"},"
     echo "  \"settings\": {\"duration_s\": $DURATION, \"warmup_s\": $WARMUP, \"connections\": $CONNECTIONS, \"wrk_threads\": $WRK_THREADS, \"rounds\": $ROUNDS," \
          "\"wrk_cpu\": \"$WRK_CPU\", \"proxy_cpu\": \"$PROXY_CPU\", \"backend_cpu\": \"$BACKEND_CPU\", \"body_bytes\": $BODY_BYTES," \
-         "\"e_connections\": $E_CONNECTIONS, \"e_duration_s\": $E_DURATION, \"slow_ms\": $SLOW_MS, \"slow_every\": $SLOW_EVERY, \"nofile\": $NOFILE, \"oha\": $OHA},"
+         "\"bare_scenarios\": \"$BARE_SCENARIOS\", \"e_connections\": $E_CONNECTIONS, \"e_duration_s\": $E_DURATION, \"slow_ms\": $SLOW_MS, \"slow_every\": $SLOW_EVERY, \"nofile\": $NOFILE, \"oha\": $OHA},"
     echo "  \"scenarios\": {$(for sc in $SCENARIOS; do printf '"%s": "%s", ' "$sc" "${SCENARIO_DESC[$sc]//\"/\\\"}"; done | sed 's/, $//')},"
     echo "  \"systems\": [$(for s in $SYSTEMS; do printf '"%s", ' "$s"; done | sed 's/, $//')],"
+    echo "  \"system_labels\": {$(for s in $SYSTEMS; do printf '"%s": "%s", ' "$s" "$(label "$s" a)"; done | sed 's/, $//')},"
     echo "  \"tls\": {$(for s in $SYSTEMS; do [[ -n ${TLS_NEGOTIATED[$s]:-} ]] && printf '"%s": "%s", ' "$s" "${TLS_NEGOTIATED[$s]}"; done | sed 's/, $//')},"
     echo "  \"results\": ["
     awk -F, -v hdr="$CSV_HEADER" 'BEGIN { nf = split(hdr, h, ",") }
