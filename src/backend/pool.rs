@@ -50,10 +50,11 @@ impl Pool {
     }
 
     /// Keeps a connection whose response was read to the end, unless a bound is reached (then it is closed).
-    pub fn put(&self, key: &str, conn: Conn) {
+    pub fn put(&self, key: &str, mut conn: Conn) {
         if self.max_total != 0 && self.total.get() >= self.max_total {
             return;
         }
+        conn.trim_for_idle();
         let mut idle = self.idle.borrow_mut();
         if let Some(list) = idle.get_mut(key) {
             if list.len() >= self.max_per_host {

@@ -47,17 +47,24 @@ impl ClientConn {
             return Ok(());
         }
         let out = std::mem::take(&mut self.out);
-        let (res, mut out) = match self.write_timeout {
-            // Boxed for the same reason as `body::fill`'s timer.
-            Some(t) => match Box::pin(monoio::time::timeout(t, self.stream.write_all(out))).await {
-                Ok(r) => r,
-                Err(_) => return Err(Stop::Quiet),
-            },
-            None => self.stream.write_all(out).await,
-        };
+        let (res, mut out) = self.write(out).await;
         out.clear();
         self.out = out;
-        res.map(|_| ()).map_err(|_| Stop::Quiet)
+        res
+    }
+
+    /// Writes all of `buf` within the write timeout, and gives it back.
+    async fn write<B: monoio::buf::IoBuf + Default>(&mut self, buf: B) -> (Result<(), Stop>, B) {
+        let (res, buf) = match self.write_timeout {
+            // Boxed for the same reason as `body::fill`'s timer.
+            Some(t) => match Box::pin(monoio::time::timeout(t, self.stream.write_all(buf))).await {
+                Ok(r) => r,
+                // The buffer went with the cancelled write; the connection is closed anyway.
+                Err(_) => return (Err(Stop::Quiet), B::default()),
+            },
+            None => self.stream.write_all(buf).await,
+        };
+        (res.map(|_| ()).map_err(|_| Stop::Quiet), buf)
     }
 
     /// Copies a `no-op` body from the backend to the client, re-framing it when needed.
@@ -67,9 +74,15 @@ impl ClientConn {
         let mut body = NoopBody::new(reply);
         let chunked = body.chunked();
         // Once the head is out, a failure can only cut the connection, so the client sees a short body.
+        let passes_through = !chunked && body.passes_through();
         while let Some(data) = body.next().await.map_err(|_| Stop::Quiet)? {
             if chunked {
                 write_chunk(&mut self.out, data);
+            } else if passes_through && self.out.is_empty() {
+                // Once the head is out, a piece goes out as the backend's read left it, without a copy.
+                let piece = body.take_piece();
+                self.write(piece).await.0?;
+                continue;
             } else {
                 self.out.extend_from_slice(data);
             }

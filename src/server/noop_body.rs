@@ -28,6 +28,17 @@ impl NoopBody {
         self.reply.chunked
     }
 
+    /// Whether the pieces go out as the backend sent them (not gunzipped): [`NoopBody::take_piece`] then hands
+    /// over the piece [`NoopBody::next`] returned, to be written without a copy.
+    pub fn passes_through(&self) -> bool {
+        self.gunzip.is_none()
+    }
+
+    /// The piece [`NoopBody::next`] returned last, as the backend sent it.
+    pub fn take_piece(&mut self) -> Bytes {
+        std::mem::take(&mut self.piece)
+    }
+
     /// The next piece of the body, `None` at its end.
     pub async fn next(&mut self) -> Result<Option<&[u8]>, Cut> {
         let Ok(Ok(piece)) = monoio::time::timeout_at(self.reply.deadline.into(), self.reply.stream.next()).await else {
