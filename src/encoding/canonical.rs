@@ -4,8 +4,11 @@
 //! ([`decode_json`](super::decode_json) + [`write_value`](super::write_value)) only sorts keys, drops duplicates and
 //! re-escapes strings. [`transcode`] does that while scanning: members are written in document order, and an object
 //! whose keys were not already sorted and unique is reordered in place when it closes (a copy of that object's bytes;
-//! backends that already sort their keys never pay it). Strings go through the same [`write_str`] as the tree
-//! writer; numbers are copied verbatim, as the raw-number tree keeps them.
+//! backends that already sort their keys never pay it). Strings that change are written as [`write_str`] writes
+//! them (the tree writer's); numbers are copied verbatim, as the raw-number tree keeps them. Most of a body goes out
+//! as it came (a minified backend's whole document, but for reordering), so input is copied in runs: only
+//! whitespace, strings that change and objects that close break a run, instead of every token being written on
+//! its own.
 //!
 //! Anything unusual gives [`Fallback`]: a top level that is not an object (`null` included), a syntax error, invalid
 //! UTF-8, a lone surrogate escape, nesting deeper than [`MAX_NESTING_DEPTH`]. The caller then takes the general
@@ -13,6 +16,7 @@
 //! sonic-rs, never as lenient. `canonical_tests.rs` checks the equivalence on arbitrary documents.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 
 use super::decode::MAX_NESTING_DEPTH;
 use super::json::{write_str_content, HEX};
@@ -84,6 +88,9 @@ pub struct Transcoder {
     members: Vec<u8>,
     /// A string with escapes, decoded.
     text: String,
+    /// Where in the input the run of bytes not yet copied to the output starts: the output is, at any point,
+    /// `out` followed by `input[pending..i]` ([`Transcoder::at`]).
+    pending: usize,
 }
 
 impl Transcoder {
@@ -92,6 +99,7 @@ impl Transcoder {
         self.frames.clear();
         self.entries.clear();
         self.keys.clear();
+        self.pending = 0;
         let mark = out.len();
         out.reserve(body.len());
         let result = self.run(body, out);
@@ -102,25 +110,24 @@ impl Transcoder {
     }
 
     fn run(&mut self, b: &[u8], out: &mut Vec<u8>) -> Result<Canonical, Fallback> {
-        let mut i = skip_ws(b, 0);
+        let mut i = self.skip_ws(b, 0, out);
         if b.get(i) != Some(&b'{') {
             return Err(Fallback);
         }
         let mut has_content = false;
         'value: loop {
-            // A value starts at `b[i]`.
+            // A value starts at `b[i]`. Structural characters, numbers and literals go out as they are: they stay
+            // in the pending run.
             match *b.get(i).ok_or(Fallback)? {
                 b'{' => {
                     if self.frames.len() >= MAX_NESTING_DEPTH {
                         return Err(Fallback);
                     }
-                    out.push(b'{');
-                    i = skip_ws(b, i + 1);
+                    i = self.skip_ws(b, i + 1, out);
                     if b.get(i) == Some(&b'}') {
                         i += 1;
-                        out.push(b'}');
                     } else {
-                        let body = out.len();
+                        let body = self.at(out, i);
                         self.frames.push(Frame::Object { entries: self.entries.len(), keys: self.keys.len(), body });
                         i = self.key(b, i, out)?;
                         continue 'value;
@@ -130,61 +137,83 @@ impl Transcoder {
                     if self.frames.len() >= MAX_NESTING_DEPTH {
                         return Err(Fallback);
                     }
-                    out.push(b'[');
-                    i = skip_ws(b, i + 1);
+                    i = self.skip_ws(b, i + 1, out);
                     if b.get(i) == Some(&b']') {
                         i += 1;
-                        out.push(b']');
                     } else {
                         self.frames.push(Frame::Array);
                         continue 'value;
                     }
                 }
                 b'"' => i = self.string(b, i, out)?.0,
-                b't' => i = literal(b, i, b"true", out)?,
-                b'f' => i = literal(b, i, b"false", out)?,
-                b'n' => i = literal(b, i, b"null", out)?,
-                b'-' | b'0'..=b'9' => i = number(b, i, out)?,
+                b't' => i = literal(b, i, b"true")?,
+                b'f' => i = literal(b, i, b"false")?,
+                b'n' => i = literal(b, i, b"null")?,
+                b'-' | b'0'..=b'9' => i = number(b, i)?,
                 _ => return Err(Fallback),
             }
             // After a value: close what ends here, up to the start of the next value.
             loop {
                 let Some(&frame) = self.frames.last() else {
                     // The top-level object was empty; what follows it is ignored, as Go's `Decoder.Decode` does.
+                    self.flush(b, i, out);
                     return Ok(Canonical { has_content });
                 };
-                i = skip_ws(b, i);
+                i = self.skip_ws(b, i, out);
                 match (frame, b.get(i)) {
                     (Frame::Object { .. }, Some(b',')) => {
-                        self.end_member(out.len());
-                        out.push(b',');
-                        i = self.key(b, skip_ws(b, i + 1), out)?;
+                        self.end_member(self.at(out, i));
+                        i = self.skip_ws(b, i + 1, out);
+                        i = self.key(b, i, out)?;
                         continue 'value;
                     }
                     (Frame::Object { entries, keys, body }, Some(b'}')) => {
-                        self.end_member(out.len());
-                        i += 1;
+                        self.end_member(self.at(out, i));
+                        // The object's members are written out before they are put in order; its `}` starts the
+                        // next run.
+                        self.flush(b, i, out);
                         let kept = self.close_object(entries, keys, body, out);
-                        out.push(b'}');
+                        i += 1;
                         self.frames.pop();
                         if self.frames.is_empty() {
                             has_content = kept > 0;
+                            self.flush(b, i, out);
+                            return Ok(Canonical { has_content });
                         }
                     }
                     (Frame::Array, Some(b',')) => {
-                        out.push(b',');
-                        i = skip_ws(b, i + 1);
+                        i = self.skip_ws(b, i + 1, out);
                         continue 'value;
                     }
                     (Frame::Array, Some(b']')) => {
                         i += 1;
-                        out.push(b']');
                         self.frames.pop();
                     }
                     _ => return Err(Fallback),
                 }
             }
         }
+    }
+
+    /// Where input position `i` lands in the output, once the pending run is copied.
+    fn at(&self, out: &[u8], i: usize) -> usize {
+        out.len() + (i - self.pending)
+    }
+
+    /// Copies the pending run up to input position `i`.
+    fn flush(&mut self, b: &[u8], i: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(&b[self.pending..i]);
+        self.pending = i;
+    }
+
+    /// Skips JSON whitespace (Go's scanner's set) at `b[i]`: what came before it is copied, the whitespace is not.
+    fn skip_ws(&mut self, b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
+        let j = skip_ws(b, i);
+        if j != i {
+            self.flush(b, i, out);
+            self.pending = j;
+        }
+        j
     }
 
     fn end_member(&mut self, end: usize) {
@@ -198,13 +227,14 @@ impl Transcoder {
         if b.get(i) != Some(&b'"') {
             return Err(Fallback);
         }
-        let start = out.len();
+        let start = self.at(out, i);
         let (next, decoded) = self.string(b, i, out)?;
-        // Escaping only ever lengthens a string: an unchanged length means the wire form is the decoded form.
+        let end = self.at(out, next);
         // Escaping only ever lengthens a string: a wire form as long as the input text (plus quotes) with no
-        // escapes in the input is the decoded text itself.
+        // escapes in the input is the decoded text itself. Its output position is final once the object closes
+        // (written out before it is put in order), which is when keys are compared.
         let key = match decoded {
-            Decoded::Input(s, e) if out.len() - start == e - s + 2 => Key::Out(start + 1, out.len() - 1),
+            Decoded::Input(s, e) if end - start == e - s + 2 => Key::Out(start + 1, end - 1),
             Decoded::Input(s, e) => {
                 let k = self.keys.len();
                 self.keys.extend_from_slice(&b[s..e]);
@@ -217,13 +247,12 @@ impl Transcoder {
                 Key::Decoded(k, self.keys.len())
             }
         };
-        let i = skip_ws(b, next);
+        let i = self.skip_ws(b, next, out);
         if b.get(i) != Some(&b':') {
             return Err(Fallback);
         }
-        out.push(b':');
         self.entries.push(Entry { key, start, end: start });
-        Ok(skip_ws(b, i + 1))
+        Ok(self.skip_ws(b, i + 1, out))
     }
 
     /// Puts the members of the object that starts at `body` in key order, keeping the last of equal keys;
@@ -237,11 +266,11 @@ impl Transcoder {
                 Key::Decoded(s, e) => &arena[s..e],
             }
         };
-        let in_order = members.windows(2).all(|w| key_of(&w[0]) < key_of(&w[1]));
+        let in_order = members.windows(2).all(|w| key_cmp(key_of(&w[0]), key_of(&w[1])) == Ordering::Less);
         let mut kept = members.len();
         if !in_order {
             // Stable, so among equal keys document order survives and the last one is the Go map's value.
-            members.sort_by(|a, c| key_of(a).cmp(key_of(c)));
+            members.sort_by(|a, c| key_cmp(key_of(a), key_of(c)));
             kept = 0;
             for n in 0..members.len() {
                 if n + 1 < members.len() && key_of(&members[n]) == key_of(&members[n + 1]) {
@@ -265,15 +294,13 @@ impl Transcoder {
         kept
     }
 
-    /// Writes the string that starts at `b[i]` (a `"`) in wire form, in one pass: runs of plain bytes are copied,
-    /// escapes are decoded and written again as [`write_str`] writes them; returns where the string ends in the
-    /// input and where its decoded text is.
+    /// Scans the string that starts at `b[i]` (a `"`) for its wire form, in one pass: plain bytes stay in the
+    /// pending run, escapes are decoded and written again as [`write_str`] writes them; returns where the string
+    /// ends in the input and where its decoded text is.
     fn string(&mut self, b: &[u8], i: usize, out: &mut Vec<u8>) -> Result<(usize, Decoded), Fallback> {
         let start = i + 1;
         let mut j = start;
-        let mut run = start;
         let mut escaped = false;
-        out.push(b'"');
         loop {
             j += b[j.min(b.len())..].iter().position(|&c| CLASS[usize::from(c)] != PLAIN).ok_or(Fallback)?;
             let c = b[j];
@@ -281,14 +308,14 @@ impl Transcoder {
                 QUOTE => break,
                 BACKSLASH => {
                     escaped = true;
-                    out.extend_from_slice(&b[run..j]);
+                    self.flush(b, j, out);
                     let (ch, len) = unescape_one(&b[j..])?;
                     write_str_content(out, ch.encode_utf8(&mut [0; 4]));
                     j += len;
-                    run = j;
+                    self.pending = j;
                 }
                 HTML => {
-                    out.extend_from_slice(&b[run..j]);
+                    self.flush(b, j, out);
                     out.extend_from_slice(&[
                         b'\\',
                         b'u',
@@ -298,15 +325,15 @@ impl Transcoder {
                         HEX[usize::from(c & 0xF)],
                     ]);
                     j += 1;
-                    run = j;
+                    self.pending = j;
                 }
                 LEAD => {
                     let len = utf8_len(&b[j..]).ok_or(Fallback)?;
                     // U+2028 and U+2029 are escaped for JavaScript, as `write_str` does.
                     if c == 0xE2 && b[j + 1] == 0x80 && (b[j + 2] == 0xA8 || b[j + 2] == 0xA9) {
-                        out.extend_from_slice(&b[run..j]);
+                        self.flush(b, j, out);
                         out.extend_from_slice(if b[j + 2] == 0xA8 { b"\\u2028" } else { b"\\u2029" });
-                        run = j + len;
+                        self.pending = j + len;
                     }
                     j += len;
                 }
@@ -314,8 +341,6 @@ impl Transcoder {
                 _ => return Err(Fallback),
             }
         }
-        out.extend_from_slice(&b[run..j]);
-        out.push(b'"');
         if !escaped {
             return Ok((j + 1, Decoded::Input(start, j)));
         }
@@ -383,16 +408,17 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-fn literal(b: &[u8], i: usize, word: &[u8], out: &mut Vec<u8>) -> Result<usize, Fallback> {
+/// Checks a literal; it goes out as it is, with the pending run.
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Fallback> {
     if !b[i..].starts_with(word) {
         return Err(Fallback);
     }
-    out.extend_from_slice(word);
     Ok(i + word.len())
 }
 
-/// Checks a number against JSON's grammar and copies it verbatim (the raw-number tree keeps the literal too).
-fn number(b: &[u8], i: usize, out: &mut Vec<u8>) -> Result<usize, Fallback> {
+/// Checks a number against JSON's grammar; it goes out verbatim with the pending run (the raw-number tree keeps
+/// the literal too).
+fn number(b: &[u8], i: usize) -> Result<usize, Fallback> {
     let digits = |mut j: usize| {
         while b.get(j).is_some_and(u8::is_ascii_digit) {
             j += 1;
@@ -421,8 +447,18 @@ fn number(b: &[u8], i: usize, out: &mut Vec<u8>) -> Result<usize, Fallback> {
         }
         j = digits(j);
     }
-    out.extend_from_slice(&b[i..j]);
     Ok(j)
+}
+
+/// Byte order of two keys, as `<[u8]>::cmp`, without a call to `memcmp` per comparison: keys are short and
+/// usually differ in their first bytes, and an object is sorted with several comparisons per member.
+fn key_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Decodes a string's escapes into `text`. Lone surrogates and invalid UTF-8 are left to the general decoder (which
