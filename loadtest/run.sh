@@ -342,17 +342,8 @@ cat >"$DOCROOT/stats.json" <<'EOF'
 {"followers":1234,"following":56,"repos":78,"stars":910,"rank":12,"computed_at":"2026-11-26T00:00:00Z","histogram":[3,1,4,1,5,9,2,6]}
 EOF
 # Scenario d: an object holding an array of small items, 100 KB and 1 MB.
-gen_big() { # gen_big BYTES OUT
-    awk -v want="$1" 'BEGIN {
-        printf "{\"kind\":\"catalog\",\"items\":["; n = 40; i = 0
-        while (n < want - 120) {
-            s = sprintf("%s{\"id\":%d,\"name\":\"item %d\",\"price\":%.2f,\"active\":%s,\"tags\":[\"a\",\"b\"]}", (i ? "," : ""), i, i, i * 0.37, (i % 2 ? "true" : "false"))
-            printf "%s", s; n += length(s); i++
-        }
-        printf "],\"count\":%d}\n", i }' >"$2"
-}
-gen_big 102400 "$DOCROOT/big100k.json"
-gen_big 1048576 "$DOCROOT/big1m.json"
+"$LT/gen-big.sh" 102400 "$DOCROOT/big100k.json"
+"$LT/gen-big.sh" 1048576 "$DOCROOT/big1m.json"
 
 render() { # render TEMPLATE OUT PORT [plain|tls]: tls makes the proxy's listener TLS-only (scenario h)
     local mode=${4:-plain} nginx_ssl='' haproxy_ssl=''

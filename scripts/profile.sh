@@ -79,6 +79,9 @@ EOF
 echo '{"id":1001,"login":"octo","name":"Octo Cat","email":"octo@example.com","created_at":"2020-01-02T03:04:05Z","plan":{"name":"pro","seats":5,"private_repos":20},"internal_flags":[1,2,3],"two_factor":true}' >"$RUNDIR/www/user.json"
 echo '{"total":3,"latest":{"id":77,"title":"Hello, gateway","likes":10},"posts":[{"id":77,"title":"Hello, gateway","likes":10},{"id":76,"title":"On io_uring","likes":4},{"id":75,"title":"First","likes":1}],"cursor":"b3BhcXVl"}' >"$RUNDIR/www/posts.json"
 echo '{"followers":1234,"following":56,"repos":78,"stars":910,"rank":12,"computed_at":"2026-11-26T00:00:00Z","histogram":[3,1,4,1,5,9,2,6]}' >"$RUNDIR/www/stats.json"
+# Scenario d's bodies (PATH_TO=/big100k, /big1m, and their -noop twins).
+"$ROOT/loadtest/gen-big.sh" 102400 "$RUNDIR/www/big100k.json"
+"$ROOT/loadtest/gen-big.sh" 1048576 "$RUNDIR/www/big1m.json"
 cat >"$RUNDIR/backend.conf" <<EOF
 worker_processes 1;
 daemon off;
