@@ -23,13 +23,12 @@ use httparse::Status;
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::{ListenerOpts, TcpListener, TcpStream};
+use ringway::server::worker::uring_runtime;
 
 /// The allocator Ringway's binary uses, so that the two differ only in what they do per request.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// io_uring submission queue size, as a Ringway worker's.
-const URING_ENTRIES: u32 = 1024;
 /// Smallest growth step of a connection's buffers; they keep their size once grown.
 const BUF_SIZE: usize = 4096;
 /// Largest request or response head accepted, in bytes.
@@ -76,6 +75,7 @@ fn main() {
     };
     let request_tail = format!(" HTTP/1.1\r\nHost: {backend}\r\n\r\n").into_bytes();
     let proxy = Rc::new(Proxy { backend, request_tail, routes, idle: RefCell::new(Vec::new()) });
+    // A Ringway worker's runtime, the same ring setup and fallback.
     let result = match uring_runtime(true).or_else(|_| uring_runtime(false)) {
         Ok(mut rt) => rt.block_on(accept_loop(listen, proxy)),
         Err(e) => Err(e),
@@ -84,19 +84,6 @@ fn main() {
         eprintln!("bare_proxy: {e}");
         std::process::exit(1);
     }
-}
-
-/// The runtime of a Ringway worker: `URING_ENTRIES` entries, cooperative task running when the kernel has it.
-fn uring_runtime(coop_taskrun: bool) -> io::Result<monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>> {
-    let mut ring = io_uring::IoUring::builder();
-    if coop_taskrun {
-        ring.setup_coop_taskrun();
-    }
-    monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-        .with_entries(URING_ENTRIES)
-        .uring_builder(ring)
-        .enable_timer()
-        .build()
 }
 
 async fn accept_loop(listen: SocketAddr, proxy: Rc<Proxy>) -> io::Result<()> {

@@ -154,7 +154,8 @@ pub fn run_worker(
 /// worker when a completion is ready (`IORING_SETUP_COOP_TASKRUN`): completions are run when the worker next
 /// enters the kernel, which it does once per loop to submit and wait anyway. A worker is the ring's only user,
 /// so nothing waits longer for it; measured on the proxy loop, 5–8 % less CPU per request (`docs/profiling.md`).
-fn uring_runtime(
+/// Public for the load test's bare reference proxy (`examples/bare_proxy.rs`), which must run on the same ring.
+pub fn uring_runtime(
     coop_taskrun: bool,
 ) -> std::io::Result<monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>> {
     let mut ring = io_uring::IoUring::builder();
